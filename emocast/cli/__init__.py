@@ -1,0 +1,58 @@
+"""The ``emocast`` command line.
+
+Each subcommand lives in its own module of this package exposing ``add_parser(subparsers)`` (which
+registers the parser and sets ``func``). Errors of bad input (:class:`emocast.errors.InputError`)
+print one line on stderr and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+from ..errors import InputError
+
+SUBCOMMANDS = ["generate", "evaluate", "benchmark", "serve"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="emocast",
+        description="Emotional talking portraits: one photo + speech + an emotion description -> lip-synced mp4.",
+    )
+    p.add_argument("--version", action="version", version=f"emocast {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name and e.name.startswith(f"{__name__}.{name}"):
+                continue  # subcommand not built yet
+            raise
+        mod.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "3")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except InputError as e:
+        print(f"emocast: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("emocast: interrupted", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Audio decoding with PyAV (bundled FFmpeg): any container or codec, any rate, to 16 kHz mono."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import InputError
+
+SAMPLE_RATE = 16000
+"""Sample rate of every waveform inside EmoCAST, Hz."""
+
+
+def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE, check_silence: bool = True) -> np.ndarray:
+    """Decode the first audio stream of ``path`` to mono float32 at ``sr`` Hz.
+
+    WAV (PCM, float, 24-bit WAVE_FORMAT_EXTENSIBLE), MP3, M4A/AAC, FLAC, OGG/Opus, and the audio
+    track of a video file all go through FFmpeg's decoders and resampler (PyAV).
+
+    Args:
+        path: audio or video file.
+        sr: output sample rate in Hz.
+        check_silence: raise when the audio holds no sound.
+
+    Returns:
+        ``float32`` array of shape ``(n_samples,)`` in [-1, 1].
+
+    Raises:
+        InputError: missing, empty or unreadable file, no audio stream, no samples, or silence
+            (peak below -50 dBFS) when ``check_silence``.
+    """
+    import av
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, "audio file not found")
+    if os.path.getsize(path) == 0:
+        raise InputError(path, "audio file is empty")
+    chunks = []
+    try:
+        with av.open(path) as container:
+            streams = container.streams.audio
+            if not streams:
+                raise InputError(path, "no audio stream in file")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+            for frame in container.decode(streams[0]):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except InputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise InputError(path, f"cannot read audio ({type(e).__name__})") from None
+    wav = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    if wav.size < sr // 10:
+        raise InputError(path, "audio is empty (shorter than 0.1 s)")
+    if not np.isfinite(wav).all():
+        wav = np.nan_to_num(wav)
+    if check_silence and float(np.abs(wav).max()) < 10 ** (-50 / 20):
+        raise InputError(path, "audio is silent")
+    return np.clip(wav, -1.0, 1.0)

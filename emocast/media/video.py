@@ -1,0 +1,197 @@
+"""Video encoding and decoding with PyAV: H.264 (yuv420p) + AAC mp4 that plays in browsers."""
+from __future__ import annotations
+
+import os
+import tempfile
+from fractions import Fraction
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import InputError
+from .audio import SAMPLE_RATE
+
+
+def check_writable(path: str | os.PathLike) -> str:
+    """Return ``path`` as str after checking its folder exists and is writable.
+
+    Raises:
+        InputError: the folder is missing or not writable, or ``path`` is a folder.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise InputError(path, "output path is a folder")
+    if not os.path.isdir(folder):
+        raise InputError(path, "output folder does not exist")
+    if not os.access(folder, os.W_OK):
+        raise InputError(path, "output folder is not writable")
+    return path
+
+
+class VideoWriter:
+    """Write RGB frames and an audio track to an mp4, atomically.
+
+    Frames go to a temporary file beside ``path``; :meth:`close` muxes the audio and renames it onto
+    ``path``. :meth:`abort` (or leaving a ``with`` block by an exception) removes it, so a failed
+    render never leaves a half-written output.
+
+    Args:
+        path: output ``.mp4``.
+        width, height: frame size in pixels (odd sizes are padded by one pixel for yuv420p).
+        fps: frames per second.
+        audio: ``float32`` mono waveform at ``sr`` Hz, or ``None`` for no audio track.
+        sr: audio sample rate in Hz.
+        crf: x264 constant rate factor (lower is better quality; 18 is visually lossless).
+    """
+
+    def __init__(self, path, width: int, height: int, fps: int = 25, audio: np.ndarray | None = None,
+                 sr: int = SAMPLE_RATE, crf: int = 18, preset: str = "veryfast"):
+        import av
+
+        self.path = check_writable(path)
+        self.width, self.height = int(width), int(height)
+        self.enc_w, self.enc_h = self.width + self.width % 2, self.height + self.height % 2
+        self.fps = int(fps)
+        self.audio = audio
+        self.sr = int(sr)
+        fd, self.tmp = tempfile.mkstemp(suffix=".mp4", prefix=".emocast-", dir=os.path.dirname(os.path.abspath(self.path)))
+        os.close(fd)
+        self._c = av.open(self.tmp, "w", format="mp4", options={"movflags": "+faststart"})
+        self._v = self._c.add_stream("libx264", rate=self.fps)
+        self._v.width, self._v.height = self.enc_w, self.enc_h
+        self._v.pix_fmt = "yuv420p"
+        self._v.options = {"crf": str(crf), "preset": preset}
+        self._v.codec_context.time_base = Fraction(1, self.fps)
+        self._a = None
+        if audio is not None:
+            self._a = self._c.add_stream("aac", rate=self.sr)
+            self._a.layout = "mono"
+            self._a.bit_rate = 128000
+        self.n_frames = 0
+        self._closed = False
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one ``uint8`` RGB frame of shape ``(height, width, 3)``."""
+        import av
+
+        if frame.shape[:2] != (self.height, self.width):
+            raise ValueError(f"frame shape {frame.shape} != ({self.height}, {self.width}, 3)")
+        if (self.enc_w, self.enc_h) != (self.width, self.height):
+            frame = np.pad(frame, ((0, self.enc_h - self.height), (0, self.enc_w - self.width), (0, 0)), mode="edge")
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame, dtype=np.uint8), format="rgb24")
+        vf.pts = self.n_frames
+        vf.time_base = Fraction(1, self.fps)
+        for pkt in self._v.encode(vf):
+            self._c.mux(pkt)
+        self.n_frames += 1
+
+    def _write_audio(self) -> None:
+        import av
+
+        wav = np.asarray(self.audio, dtype=np.float32).reshape(1, -1)
+        step = 1024
+        for i in range(0, wav.shape[1], step):
+            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(wav[:, i:i + step]), format="flt", layout="mono")
+            af.sample_rate = self.sr
+            af.pts = i
+            af.time_base = Fraction(1, self.sr)
+            for pkt in self._a.encode(af):
+                self._c.mux(pkt)
+        for pkt in self._a.encode(None):
+            self._c.mux(pkt)
+
+    def close(self) -> str:
+        """Flush, mux the audio, and move the file onto ``path``. Returns ``path``."""
+        if self._closed:
+            return self.path
+        for pkt in self._v.encode(None):
+            self._c.mux(pkt)
+        if self._a is not None:
+            self._write_audio()
+        self._c.close()
+        self._closed = True
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial output."""
+        if not self._closed:
+            try:
+                self._c.close()
+            except Exception:
+                pass
+            self._closed = True
+        if os.path.exists(self.tmp):
+            os.remove(self.tmp)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
+
+
+def write_video(path, frames: Iterable[np.ndarray], audio: np.ndarray | None = None, fps: int = 25,
+                sr: int = SAMPLE_RATE, **kw) -> str:
+    """Encode ``frames`` (iterable of ``uint8`` RGB ``(H, W, 3)``) and ``audio`` to ``path`` atomically.
+
+    Returns:
+        ``path``.
+    """
+    it = iter(frames)
+    first = next(it)
+    h, w = first.shape[:2]
+    with VideoWriter(path, w, h, fps=fps, audio=audio, sr=sr, **kw) as vw:
+        vw.write(first)
+        for f in it:
+            vw.write(f)
+    return os.fspath(path)
+
+
+def read_video(path, max_frames: int | None = None, with_audio: bool = True):
+    """Decode a video.
+
+    Args:
+        path: video file.
+        max_frames: stop after this many frames.
+        with_audio: also decode the first audio stream to 16 kHz mono.
+
+    Returns:
+        ``(frames, fps, audio)``: ``uint8`` array ``(T, H, W, 3)`` RGB, frames per second (float),
+        and ``float32`` waveform at 16 kHz (or ``None`` when there is no audio or ``with_audio`` is
+        false).
+
+    Raises:
+        InputError: missing or unreadable file, or no video stream.
+    """
+    import av
+    from .audio import load_audio
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, "video file not found")
+    frames = []
+    try:
+        with av.open(path) as c:
+            if not c.streams.video:
+                raise InputError(path, "no video stream in file")
+            vs = c.streams.video[0]
+            fps = float(vs.average_rate or vs.guessed_rate or 25)
+            for f in c.decode(vs):
+                frames.append(f.to_ndarray(format="rgb24"))
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
+            has_audio = bool(c.streams.audio)
+    except InputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise InputError(path, f"cannot read video ({type(e).__name__})") from None
+    if not frames:
+        raise InputError(path, "video has no frames")
+    audio = load_audio(path, check_silence=False) if (with_audio and has_audio) else None
+    return np.stack(frames), fps, audio
