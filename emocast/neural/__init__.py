@@ -1,0 +1,1 @@
+"""EmoCAST neural engine (paper Sec. 3.2): the diffusion network as a second renderer."""
