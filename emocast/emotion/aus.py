@@ -1,0 +1,72 @@
+"""Emotion -> facial action units (EMFACS-style prototypes) and emotion-specific speech dynamics.
+
+Prototypes follow the EMFACS / Ekman & Friesen (1978) emotion predictions, as used by
+"Think-Before-Draw" (emotion -> facial muscle movements): happiness 6+12, sadness 1+4+15(+17),
+surprise 1+2+5+26, fear 1+2+4+5+7+20+26, anger 4+5+7+23(+24), disgust 9+10+15+16(+17),
+contempt unilateral 12+14.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..motion.au import AU_INDEX, AU_NAMES
+from .labels import MEAD_EMOTIONS
+from .track import EmotionTrack
+
+PROTOTYPES: dict[str, dict[str, float]] = {
+    "neutral": {},
+    "happy": {"AU6": 0.9, "AU12": 1.0, "AU25": 0.35, "AU26": 0.08},
+    "sad": {"AU1": 1.0, "AU4": 0.6, "AU15": 1.0, "AU17": 0.5, "AU43": 0.22},
+    "angry": {"AU4": 1.0, "AU5": 0.35, "AU7": 0.9, "AU9": 0.25, "AU10": 0.35, "AU23": 0.9, "AU24": 0.6},
+    "fear": {"AU1": 1.0, "AU2": 0.7, "AU4": 0.6, "AU5": 1.0, "AU7": 0.2, "AU20": 1.0, "AU25": 0.6, "AU26": 0.2},
+    "disgusted": {"AU4": 0.4, "AU7": 0.4, "AU9": 1.0, "AU10": 0.9, "AU15": 0.5, "AU16": 0.3, "AU17": 0.4},
+    "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU25": 0.8, "AU26": 0.55},
+    "contempt": {"AU12R": 0.8, "AU14R": 0.8, "AU7": 0.2},
+}
+"""AU activations at intensity 1 per MEAD emotion."""
+
+DYNAMICS: dict[str, dict[str, float]] = {
+    # speech: gain on speech-driven mouth motion; smooth: coarticulation sigma (s);
+    # head: head-motion gain; tempo: head-motion speed; pitch: head pitch offset (deg, + = down);
+    # blink: blinks per minute.
+    "neutral": dict(speech=1.0, smooth=0.035, head=1.0, tempo=1.0, pitch=0.0, blink=17),
+    "happy": dict(speech=1.1, smooth=0.032, head=1.15, tempo=1.1, pitch=-1.0, blink=18),
+    "sad": dict(speech=0.7, smooth=0.05, head=0.6, tempo=0.7, pitch=4.0, blink=12),
+    "angry": dict(speech=1.25, smooth=0.025, head=1.35, tempo=1.25, pitch=1.5, blink=14),
+    "fear": dict(speech=0.9, smooth=0.028, head=0.8, tempo=1.6, pitch=1.0, blink=24),
+    "disgusted": dict(speech=0.85, smooth=0.038, head=0.9, tempo=0.9, pitch=-1.5, blink=16),
+    "surprised": dict(speech=1.1, smooth=0.03, head=1.1, tempo=1.2, pitch=-2.5, blink=10),
+    "contempt": dict(speech=0.85, smooth=0.04, head=0.9, tempo=0.9, pitch=-2.0, blink=15),
+}
+"""How each emotion changes the speech-driven motion (the idea of the paper's emotive audio
+attention, Sec. 3.2.2: anger larger and sharper, sadness smaller and slower)."""
+
+_P = np.array([[PROTOTYPES[e].get(a, 0.0) for a in AU_NAMES] for e in MEAD_EMOTIONS], np.float32)
+
+
+def to_action_units(track: EmotionTrack) -> np.ndarray:
+    """Per-frame expression action units.
+
+    Args:
+        track: per-frame emotion weights ``(T, 8)`` and intensity ``(T,)``.
+
+    Returns:
+        ``float32 (T, n_AU)`` activations in the order of :data:`emocast.motion.au.AU_NAMES`.
+    """
+    return (track.weights @ _P) * track.intensity[:, None]
+
+
+def dynamics(track: EmotionTrack, key: str) -> np.ndarray:
+    """Per-frame value of one :data:`DYNAMICS` entry, blended by emotion weight and intensity.
+
+    Returns:
+        ``float32 (T,)``.
+    """
+    vals = np.array([DYNAMICS[e][key] for e in MEAD_EMOTIONS], np.float32)
+    neutral = DYNAMICS["neutral"][key]
+    return (neutral + (track.weights @ (vals - neutral)) * track.intensity).astype(np.float32)
+
+
+def au_index(name: str) -> int:
+    """Column of an AU in :func:`to_action_units`' output."""
+    return AU_INDEX[name]

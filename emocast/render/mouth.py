@@ -1,0 +1,151 @@
+"""Mouth interior: what shows between the parted lips (teeth rows, tongue, oral darkness).
+
+Drawn per pixel column between the warped inner-lip contours, in the portrait's own lighting:
+upper teeth whenever the lips part (hanging from the upper lip line, with inter-tooth gaps, shading
+towards the corners and the gum line), lower teeth on stretched or depressed lips (AU20, AU16, wide
+jaw), a tongue low in the mouth, and a back-of-mouth darkness that lifts as the mouth opens wider.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..face import topology as T
+
+
+@dataclass
+class MouthStyle:
+    """Colours of the interior, RGB floats in [0, 255], set from the portrait.
+
+    Attributes:
+        teeth: lit tooth colour.
+        cavity: back-of-mouth colour.
+        tongue: tongue colour.
+        light: overall light level of the face (1 = typical).
+    """
+
+    teeth: np.ndarray
+    cavity: np.ndarray
+    tongue: np.ndarray
+    light: float
+
+    @classmethod
+    def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray) -> "MouthStyle":
+        """Pick colours from the portrait's skin and lips so the interior matches its lighting."""
+        p = landmarks[:, :2]
+        h, w = image.shape[:2]
+        cheek_idx = [T.CHEEKS[0], T.CHEEKS[1], 50, 280, 101, 330]
+        samples = []
+        r = max(2, int(0.03 * np.linalg.norm(p[468] - p[473])))
+        for i in cheek_idx:
+            x, y = np.clip(p[i].astype(int), [r, r], [w - r - 1, h - r - 1])
+            samples.append(image[y - r:y + r, x - r:x + r].reshape(-1, 3))
+        skin = np.median(np.concatenate(samples), axis=0).astype(np.float32)
+        lum = float(skin @ np.array([0.299, 0.587, 0.114]))
+        light = float(np.clip(lum / 165.0, 0.35, 1.35))
+        tint = skin / max(skin.mean(), 1.0)
+        teeth = np.clip(np.array([238.0, 232.0, 218.0]) * (0.55 + 0.45 * light) * (0.85 + 0.15 * tint), 0, 255)
+        cavity = np.array([70.0, 26.0, 28.0]) * (0.6 + 0.4 * light)
+        tongue = np.array([178.0, 88.0, 92.0]) * (0.6 + 0.4 * light)
+        return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
+                   light=light)
+
+
+def _smooth(x: np.ndarray) -> np.ndarray:
+    return np.clip(x + 0.5, 0.0, 1.0)
+
+
+def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    order = np.argsort(pts[:, 0])
+    return np.interp(xs, pts[order, 0], pts[order, 1])
+
+
+def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
+               upper_teeth: float = 1.0, lower_teeth: float = 0.0) -> None:
+    """Paint the mouth interior of ``frame`` in place.
+
+    Args:
+        frame: ``uint8 (H, W, 3)`` RGB, the warped portrait.
+        landmarks: ``(478, 2)`` target landmarks of this frame, pixels.
+        style: colours from :meth:`MouthStyle.from_portrait`.
+        interocular: the face's interocular distance in pixels (sets tooth sizes).
+        upper_teeth: 0..1 visibility of the upper row (1 whenever the lips part).
+        lower_teeth: 0..1 visibility of the lower row (AU20 stretch, AU16, wide jaw).
+    """
+    p = landmarks[:, :2].astype(np.float64)
+    up = p[T.LIPS_INNER_UPPER]
+    lo = p[T.LIPS_INNER_LOWER]
+    gap = lo[1:-1, 1] - up[1:-1, 1]
+    if gap.max() < 0.6:
+        return
+    x0 = int(np.floor(min(up[:, 0].min(), lo[:, 0].min()))) - 1
+    x1 = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 2
+    y0 = int(np.floor(up[:, 1].min())) - 1
+    y1 = int(np.ceil(lo[:, 1].max())) + 2
+    H, W = frame.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    if x1 - x0 < 3 or y1 - y0 < 2:
+        return
+    xs = np.arange(x0, x1) + 0.5
+    ys = (np.arange(y0, y1) + 0.5)[:, None]
+    yu = _curve(up, xs)[None, :]
+    yl = _curve(lo, xs)[None, :]
+    # Opening mask, anti-aliased on both lips and clipped between the inner corners.
+    xl, xr = up[:, 0].min(), up[:, 0].max()
+    inside = _smooth(ys - yu) * _smooth(yl - ys) * _smooth(xs[None, :] - xl) * _smooth(xr - xs[None, :])
+    if inside.max() <= 0:
+        return
+    open_h = np.maximum(yl - yu, 0.0)
+    width = max(xr - xl, 1.0)
+    cx = 0.5 * (p[13, 0] + p[14, 0])
+    rel = (xs[None, :] - cx) / (0.5 * width)  # -1..1 across the mouth
+    s = interocular
+    open_frac = float(np.clip(open_h.max() / (0.30 * s), 0, 1))
+
+    # Back of the mouth: dark, lifting towards the lips and as the mouth opens wider.
+    depth = np.clip(1.0 - np.abs(rel) ** 2, 0, 1)
+    vpos = np.clip((ys - yu) / np.maximum(open_h, 1.0), 0, 1)
+    shade = (0.35 + 0.45 * open_frac) * (1.0 - 0.55 * depth * np.sin(np.pi * vpos))
+    img = style.cavity[None, None, :] * shade[..., None]
+
+    # Tongue: a low rounded body, visible once the jaw has dropped.
+    if open_frac > 0.12:
+        t_top = yl - open_h * (0.28 + 0.12 * open_frac) + (np.abs(rel) ** 2) * open_h * 0.3
+        tongue = _smooth(ys - t_top) * np.clip(1.0 - np.abs(rel) / 0.8, 0, 1) ** 0.5
+        t_shade = 0.55 + 0.35 * np.clip((ys - t_top) / (0.15 * s), 0, 1)
+        a = tongue[..., None] * min(1.0, (open_frac - 0.12) * 4)
+        img = img * (1 - a) + (style.tongue[None, None, :] * t_shade[..., None] * (0.5 + 0.5 * open_frac)) * a
+
+    # Tooth columns: central incisors widest, narrowing towards the corners (perspective on the arch).
+    widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
+    edges = np.concatenate([[0.0], np.cumsum(widths)])
+    dx = np.abs(xs - cx)
+    k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
+    frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
+    seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
+    arch = np.clip(1.0 - (dx / (0.5 * width * 1.02)) ** 2, 0, 1)  # fades into the corners
+    tooth_light = (0.55 + 0.45 * arch ** 0.7) * (0.72 + 0.28 * seam)
+    tip_round = 0.18 * s * (1 - np.sin(np.pi * frac)) * 0.12
+
+    if upper_teeth > 0:
+        length = np.minimum(open_h * 0.5, 0.095 * s) * upper_teeth
+        bottom = yu + length - tip_round[None, :]
+        t = _smooth(bottom - ys) * (arch[None, :] > 0.02)
+        gum = np.clip((ys - yu) / (0.03 * s + 1e-6), 0, 1) * 0.25 + 0.75  # shadow under the upper lip
+        col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None])
+        img = img * (1 - t[..., None]) + col * t[..., None]
+    if lower_teeth > 0.05:
+        length = np.minimum(open_h * 0.35, 0.06 * s) * lower_teeth
+        top = yl - length + tip_round[None, :] * 0.5
+        t = _smooth(ys - top) * (arch[None, :] > 0.05) * lower_teeth
+        col = style.teeth[None, None, :] * (0.78 * tooth_light[None, :, None])
+        img = img * (1 - t[..., None]) + col * t[..., None]
+
+    # Inner lip edges cast a soft shadow on what is behind them.
+    edge = np.clip((ys - yu) / 2.0, 0, 1) * np.clip((yl - ys) / 2.0, 0, 1)
+    img = img * (0.8 + 0.2 * edge[..., None])
+    roi = frame[y0:y1, x0:x1].astype(np.float32)
+    a = inside[..., None]
+    frame[y0:y1, x0:x1] = np.clip(roi * (1 - a) + img * a + 0.5, 0, 255).astype(np.uint8)
