@@ -1,0 +1,219 @@
+"""Run every judge on one video: :func:`evaluate` (files) and :func:`evaluate_arrays` (arrays)."""
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import numpy as np
+
+from ..errors import InputError
+from . import dlib_face
+from .emotion import frame_probs, intended_class, judge_emotion
+from .identity import judge_identity
+from .lipsync import judge_lip_sync
+from .stability import judge_stability
+
+MAX_EMOTION_FRAMES = 300
+"""Longer videos are classified on every k-th frame so at most this many frames are judged."""
+
+
+def _torch_threads() -> None:
+    try:
+        import torch
+
+        if torch.get_num_threads() > 1 and "EMOCAST_THREADS" not in os.environ:
+            torch.set_num_threads(1)
+        elif "EMOCAST_THREADS" in os.environ:
+            torch.set_num_threads(int(os.environ["EMOCAST_THREADS"]))
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _speech(wav: np.ndarray, transcript: str | None, fps: float):
+    """Phones and the per-frame loudness envelope from :mod:`emocast.speech` (``None`` if absent)."""
+    try:
+        from ..speech import BILABIALS, OPEN_VOWELS, analyse
+        from ..speech.acoustic import loudness_envelope
+    except ImportError as e:  # the speech stage is part of the package; guard for partial installs
+        return None, None, None, None, f"speech analysis unavailable ({e})"
+    sa = analyse(wav, transcript=transcript)
+    return sa.phones, loudness_envelope(wav, 16000, fps), BILABIALS, OPEN_VOWELS, sa.phone_source
+
+
+def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: np.ndarray,
+                    emotion: str | None = None, transcript: str | None = None,
+                    syncnet: str | None = None, inception: str | None = None, reference: str | None = None,
+                    progress: bool = False, portrait_name: str = "portrait") -> dict:
+    """All judges on decoded media.
+
+    Args:
+        frames: ``uint8 (T, H, W, 3)`` RGB video frames.
+        fps: frames per second.
+        portrait: ``uint8 (H, W, 3)`` RGB input portrait.
+        wav: ``float32`` 16 kHz mono input audio (what the video should be synced to).
+        emotion: intended MEAD emotion (or alias), or ``None``.
+        transcript: words of the audio (improves phone timings), or ``None``.
+        syncnet: path of SyncNet weights for LSE-D/LSE-C, or ``None``.
+        inception, reference: TorchScript Inception and a reference folder for FID (both or neither).
+        progress: show tqdm bars on stderr.
+
+    Returns:
+        dict with ``emotion``, ``identity``, ``lip_sync``, ``stability`` (see each judge), ``fid``
+        when asked, and ``video`` facts (``frames``, ``fps``, ``duration_s``, ``audio_s``) and
+        ``timing_s`` per judge.
+
+    Raises:
+        InputError: unknown emotion, no face in the portrait, bad SyncNet/Inception file or
+            reference folder, FID asked with only one of inception/reference.
+    """
+    _torch_threads()
+    intended_class(emotion)  # validate early
+    if (inception is None) != (reference is None):
+        raise InputError("--inception" if inception is None else "--reference",
+                         "FID needs both --inception (weights) and --reference (folder)")
+    timing: dict[str, float] = {}
+    t_all = len(frames)
+    res: dict = {"video": {"frames": int(t_all), "fps": float(fps), "duration_s": round(t_all / fps, 3),
+                           "audio_s": round(len(wav) / 16000, 3),
+                           "size": [int(frames.shape[2]), int(frames.shape[1])]}}
+    if abs(t_all / fps - len(wav) / 16000) > 0.25:
+        res["video"]["note"] = "video and audio durations differ by more than 0.25 s"
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=2 * t_all, desc="judging frames", unit="frame", leave=False)
+    tick = (lambda i: bar.update(1)) if bar else None
+
+    t0 = time.perf_counter()
+    track = dlib_face.track(frames, progress=tick)
+    timing["dlib_landmarks"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    stride = max(1, math.ceil(t_all / MAX_EMOTION_FRAMES))
+    probs = frame_probs(frames, stride=stride, progress=(lambda i: bar.update(stride)) if bar else None)
+    res["emotion"] = judge_emotion(probs[::stride], emotion)
+    res["emotion"]["frame_stride"] = stride
+    timing["emotion"] = time.perf_counter() - t0
+    if bar:
+        bar.close()
+
+    t0 = time.perf_counter()
+    res["identity"] = judge_identity(portrait, frames, track=track, portrait_name=portrait_name)
+    timing["identity"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    phones, env, bil, ov, source = _speech(wav, transcript, fps)
+    timing["speech_analysis"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    kw = {} if bil is None else {"bilabials": bil, "open_vowels": ov}
+    res["lip_sync"] = judge_lip_sync(track.landmarks, fps, wav, phones=phones, envelope=env, **kw)
+    res["lip_sync"]["phone_source"] = source
+    if syncnet is not None:
+        from .syncnet import face_crops, load_syncnet, lse
+
+        model = load_syncnet(syncnet)
+        if abs(fps - 25.0) > 0.01:
+            raise InputError("--syncnet", f"SyncNet scores need a 25 fps video (this one is {fps:g} fps)")
+        if not track.found.any():
+            res["lip_sync"].update(lse_d=None, lse_c=None)
+        else:
+            res["lip_sync"].update(lse(model, face_crops(frames, track.boxes), wav))
+            res["lip_sync"]["lse_judge"] = "SyncNet (user weights), Wav2Lip LSE protocol"
+    timing["lip_sync"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    res["stability"] = judge_stability(frames, track.landmarks)
+    timing["stability"] = time.perf_counter() - t0
+
+    if inception is not None:
+        from .fid import fid, load_inception, load_reference
+
+        t0 = time.perf_counter()
+        model = load_inception(inception)
+        ref = load_reference(reference, size=(frames.shape[2], frames.shape[1]))
+        res["fid"] = fid(model, frames[:: max(1, t_all // 200)], ref)
+        res["fid"]["judge"] = f"Inception features ({os.path.basename(os.fspath(inception))})"
+        timing["fid"] = time.perf_counter() - t0
+    res["timing_s"] = {k: round(v, 3) for k, v in timing.items()}
+    return res
+
+
+def evaluate(video: str | os.PathLike, image: str | os.PathLike, audio: str | os.PathLike,
+             emotion: str | None = None, transcript: str | None = None, syncnet: str | None = None,
+             inception: str | None = None, reference: str | None = None, progress: bool = False) -> dict:
+    """Judge a talking-head video against the portrait and audio it was made from.
+
+    Args:
+        video: the generated mp4 (any format PyAV reads).
+        image: the input portrait.
+        audio: the input speech (the judges use this, not the video's own track).
+        emotion, transcript, syncnet, inception, reference, progress: see :func:`evaluate_arrays`.
+
+    Returns:
+        see :func:`evaluate_arrays`; also ``inputs`` (the three paths) and ``emotion_requested``.
+
+    Raises:
+        InputError: unreadable inputs, and the cases of :func:`evaluate_arrays`.
+    """
+    from ..media import load_audio, load_image, read_video
+
+    intended_class(emotion)
+    frames, fps, _ = read_video(video, with_audio=False)
+    portrait = load_image(image)
+    wav = load_audio(audio)
+    res = evaluate_arrays(frames, fps, portrait, wav, emotion=emotion, transcript=transcript, syncnet=syncnet,
+                          inception=inception, reference=reference, progress=progress,
+                          portrait_name=os.fspath(image))
+    res = {"inputs": {"video": os.fspath(video), "image": os.fspath(image), "audio": os.fspath(audio),
+                      "emotion": emotion, "transcript": transcript}, **res}
+    return res
+
+
+def _fmt(v, nd=3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return "-" if not math.isfinite(v) else f"{v:.{nd}f}"
+    return str(v)
+
+
+def format_table(res: dict) -> str:
+    """Plain-text table of the headline figures of :func:`evaluate`'s result."""
+    e, i, ls, s = res["emotion"], res["identity"], res["lip_sync"], res["stability"]
+    rows: list[tuple[str, str, str]] = []
+    add = lambda name, val, note="": rows.append((name, val, note))  # noqa: E731
+    add("emotion: top class (video)", _fmt(e["top_class"]), f"p={_fmt(e['top_prob'])}")
+    if e["judged"]:
+        add(f"emotion: accuracy vs '{e['intended']}'", _fmt(e["accuracy"]),
+            f"share of {e['frames_with_face']} frames whose top class is {e['intended_fer_class']}")
+        add(f"emotion: p({e['intended_fer_class']}) mean", _fmt(e["intended_prob_mean"]), "")
+    else:
+        add("emotion: accuracy", "not judged", e.get("note", ""))
+    add("identity: distance mean", _fmt(i["mean_distance"]), f"< {i['threshold']} = same person")
+    add("identity: distance max", _fmt(i["max_distance"]), f"{i['frames_with_face']}/{i['frames_sampled']} frames")
+    add("lip sync: offset (frames)", _fmt(ls["offset_frames"]),
+        "+ = audio lags video" + (f", {_fmt(ls['offset_ms'], 0)} ms" if ls["offset_ms"] is not None else ""))
+    add("lip sync: sync peak corr", _fmt(ls["sync_peak_corr"]), f"confidence {_fmt(ls['sync_confidence'])}")
+    add("lip sync: envelope corr", _fmt(ls["envelope_correlation"]), "aperture vs loudness, lag 0")
+    add("lip sync: p/b/m closed", _fmt(ls["bilabial_closed"]), f"n={ls['n_bilabial']}, phones: {ls.get('phone_source')}")
+    add("lip sync: open vowels open", _fmt(ls["open_vowel_open"]), f"n={ls['n_open_vowel']}")
+    add("lip sync: mouth moves", _fmt(ls["mouth_moves"]),
+        f"aperture range {_fmt(ls['aperture_range'])}" + ("  ** FROZEN MOUTH **" if ls.get("frozen_mouth") else ""))
+    if "lse_d" in ls:
+        add("lip sync: LSE-D / LSE-C", f"{_fmt(ls['lse_d'])} / {_fmt(ls['lse_c'])}", "SyncNet")
+    add("stability: landmark jitter", _fmt(s["jitter_mean"], 4), f"x inter-ocular; {_fmt(s['jitter_px'], 2)} px")
+    add("stability: background motion", _fmt(s["background_motion"]),
+        f"grey levels/frame, area {_fmt(s['background_area'], 2)}, drift {_fmt(s['background_drift'])}")
+    if "fid" in res:
+        add("FID", _fmt(res["fid"]["fid"], 2), f"{res['fid']['n_frames']} vs {res['fid']['n_reference']} images")
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    lines = [f"{'figure'.ljust(w0)}  {'value'.rjust(w1)}  note", "-" * (w0 + w1 + 30)]
+    lines += [f"{a.ljust(w0)}  {b.rjust(w1)}  {c}".rstrip() for a, b, c in rows]
+    lines.append(f"judges: emotion = {e['judge']}; identity = {i['judge']}; lip sync = {ls['judge']}")
+    return "\n".join(lines)
