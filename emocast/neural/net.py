@@ -121,11 +121,7 @@ class EmoCASTNet(nn.Module):
             n_slots: S.
             rows: which of the R rows each denoising batch row reads (default: identity).
         """
-        self.bank.clear()
-        self.bank.mode = "write"
-        self.reference_unet(ref_latents, 0, encoder_hidden_states=context, return_dict=False)
-        self.bank.arrange(n_slots, rows)
-        self.bank.mode = "read"
+        write_reference(self.reference_unet, self.bank, ref_latents, context, n_slots, rows)
 
     def denoise(self, latents: torch.Tensor, timestep, context: torch.Tensor, audio: AudioConditioning | None,
                 locator: torch.Tensor | None, use_reference: torch.Tensor | None = None) -> torch.Tensor:
@@ -153,6 +149,18 @@ class EmoCASTNet(nn.Module):
         """Activation checkpointing in both UNets (per resnet / attention / audio / temporal layer)."""
         self.reference_unet.enable_gradient_checkpointing()
         self.denoising_unet.enable_gradient_checkpointing()
+
+
+@torch.no_grad()
+def write_reference(reference_unet: ReferenceNet, bank: ReferenceBank, latents: torch.Tensor, context: torch.Tensor,
+                    n_slots: int, rows=None) -> None:
+    """Fill ``bank`` from one ReferenceNet pass at t = 0 and switch it to ``"read"``.
+    ``latents`` ``(R*S, 4, h, w)``, ``context`` ``(R*S, T+K, D)``; see :meth:`EmoCASTNet.write_reference`."""
+    bank.clear()
+    bank.mode = "write"
+    reference_unet(latents, 0, encoder_hidden_states=context, return_dict=False)
+    bank.arrange(n_slots, rows)
+    bank.mode = "read"
 
 
 def build_net(cfg: NetConfig | None = None, device: str | torch.device | None = None,
