@@ -60,3 +60,26 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE, check_silence: bo
     if check_silence and float(np.abs(wav).max()) < 10 ** (-50 / 20):
         raise InputError(path, "audio is silent")
     return np.clip(wav, -1.0, 1.0)
+
+
+def native_sample_rate(path: str | os.PathLike) -> int | None:
+    """Sample rate in Hz of the first audio stream of ``path``, or ``None`` if it cannot be read."""
+    import av
+
+    try:
+        with av.open(os.fspath(path)) as c:
+            return int(c.streams.audio[0].rate) if c.streams.audio else None
+    except (av.error.FFmpegError, ValueError, OSError):
+        return None
+
+
+def resample(wav: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Resample a mono waveform (polyphase filter), ``float32 (n * sr_out / sr_in,)``."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if sr_in == sr_out:
+        return wav.astype(np.float32)
+    g = gcd(int(sr_in), int(sr_out))
+    return resample_poly(wav, sr_out // g, sr_in // g).astype(np.float32)

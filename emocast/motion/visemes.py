@@ -53,8 +53,9 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
         smooth_s: coarticulation kernel sigma in seconds, scalar or ``(n_frames,)`` (sadness slower).
 
     Returns:
-        ``float32 (n_frames, 6)`` activations over :data:`MOUTH_AUS`; the AU25/AU26 columns are 0 on
-        frames whose centre falls in a bilabial phone.
+        ``(curves, shut)``: ``float32 (n_frames, 6)`` activations over :data:`MOUTH_AUS` (the AU25/AU26
+        columns are 0 on frames whose centre falls in a bilabial phone) and ``float32 (n_frames,)``,
+        how firmly the lips must be shut on each frame (1 on bilabials).
     """
     hop = 0.01
     n = int(np.ceil(n_frames / fps / hop)) + 1
@@ -91,7 +92,7 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
     out[:, 0] *= 1 - shut
     out[:, 1] *= 1 - shut
     out[:, 4] = np.maximum(out[:, 4], closed * 0.35)
-    return np.clip(out, 0.0, 1.2).astype(np.float32)
+    return np.clip(out, 0.0, 1.2).astype(np.float32), shut.astype(np.float32)
 
 
 def _gauss_kernel(sigma: float) -> np.ndarray:

@@ -47,7 +47,7 @@ class MouthStyle:
         light = float(np.clip(lum / 165.0, 0.35, 1.35))
         tint = skin / max(skin.mean(), 1.0)
         teeth = np.clip(np.array([238.0, 232.0, 218.0]) * (0.55 + 0.45 * light) * (0.85 + 0.15 * tint), 0, 255)
-        cavity = np.array([70.0, 26.0, 28.0]) * (0.6 + 0.4 * light)
+        cavity = np.array([105.0, 40.0, 36.0]) * (0.6 + 0.4 * light)
         tongue = np.array([178.0, 88.0, 92.0]) * (0.6 + 0.4 * light)
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
                    light=light)
@@ -130,14 +130,14 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     tip_round = 0.18 * s * (1 - np.sin(np.pi * frac)) * 0.12
 
     if upper_teeth > 0:
-        length = np.minimum(open_h * 0.5, 0.095 * s) * upper_teeth
+        length = np.minimum(open_h * 0.55, 0.13 * s) * upper_teeth
         bottom = yu + length - tip_round[None, :]
         t = _smooth(bottom - ys) * (arch[None, :] > 0.02)
         gum = np.clip((ys - yu) / (0.03 * s + 1e-6), 0, 1) * 0.25 + 0.75  # shadow under the upper lip
         col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None])
         img = img * (1 - t[..., None]) + col * t[..., None]
     if lower_teeth > 0.05:
-        length = np.minimum(open_h * 0.35, 0.06 * s) * lower_teeth
+        length = np.minimum(open_h * 0.4, 0.09 * s) * lower_teeth
         top = yl - length + tip_round[None, :] * 0.5
         t = _smooth(ys - top) * (arch[None, :] > 0.05) * lower_teeth
         col = style.teeth[None, None, :] * (0.78 * tooth_light[None, :, None])

@@ -1,0 +1,88 @@
+"""Compose per-frame face motion: expression (emotion AUs) + speech (mouth AUs) + blinks + head pose."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..emotion.aus import dynamics, to_action_units
+from ..emotion.track import EmotionTrack
+from ..speech.analyse import SpeechAnalysis
+from .au import AU_INDEX, AU_NAMES
+from .blinks import blink_curve
+from .pose import head_pose
+from .visemes import MOUTH_AUS, mouth_curves
+
+
+@dataclass
+class FaceMotion:
+    """Everything the renderer needs, per frame.
+
+    Attributes:
+        aus: ``float32 (T, n_AU)`` action-unit activations, columns :data:`emocast.motion.au.AU_NAMES`.
+        pose: ``float32 (T, 3)`` head yaw, pitch, roll in degrees.
+        upper_teeth: ``float32 (T,)`` visibility of the upper teeth row when the lips part.
+        lower_teeth: ``float32 (T,)`` visibility of the lower row.
+        fps: frames per second.
+    """
+
+    aus: np.ndarray
+    pose: np.ndarray
+    upper_teeth: np.ndarray
+    lower_teeth: np.ndarray
+    fps: float
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.aus.shape[0])
+
+    def au(self, name: str) -> np.ndarray:
+        """One AU's curve, ``float32 (T,)``."""
+        return self.aus[:, AU_INDEX[name]]
+
+
+def _ease(x: np.ndarray, n: int) -> np.ndarray:
+    """Expression onset at the start: ease in over ``n`` frames so the first frame is the portrait."""
+    r = np.clip(np.arange(len(x)) / max(n, 1), 0, 1)
+    return x * (0.5 - 0.5 * np.cos(np.pi * r))[:, None]
+
+
+def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: float = 25.0, still: bool = False,
+            pose_scale: float = 1.0, seed: int = 0) -> FaceMotion:
+    """Build the face motion of a video.
+
+    Args:
+        track: per-frame emotion.
+        speech: analysed audio.
+        n_frames: frames.
+        fps: frames per second.
+        still: no head motion.
+        pose_scale: head-motion gain (1 = natural).
+        seed: random seed of blinks and head drift (same seed, same video).
+
+    Returns:
+        :class:`FaceMotion`.
+    """
+    rng = np.random.default_rng(seed)
+    aus = _ease(to_action_units(track), int(0.4 * fps))
+    mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
+                               smooth_s=dynamics(track, "smooth"))
+    cols = [AU_INDEX[a] for a in MOUTH_AUS]
+    # Speech adds to the expression's own mouth posture; a bilabial shuts the lips whatever the emotion.
+    aus[:, cols] = aus[:, cols] + mouth
+    for a in ("AU25", "AU26", "AU20", "AU16", "AU10"):
+        aus[:, AU_INDEX[a]] *= 1 - shut * (1.0 if a in ("AU25", "AU26") else 0.6)
+    rate = float(np.mean(dynamics(track, "blink")))
+    blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech)
+    k = AU_INDEX["AU43"]
+    aus[:, k] = 1 - (1 - np.clip(aus[:, k], 0, 1)) * (1 - blink)
+    if still:
+        pose = np.zeros((n_frames, 3), np.float32)
+    else:
+        pose = head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
+                         scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
+                         pitch_offset=pose_scale * dynamics(track, "pitch"))
+    a = lambda n: aus[:, AU_INDEX[n]]  # noqa: E731
+    lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
+    return FaceMotion(aus=np.clip(aus, -0.2, 1.3).astype(np.float32), pose=pose, upper_teeth=np.ones(n_frames, np.float32),
+                      lower_teeth=lower.astype(np.float32), fps=fps)

@@ -1,0 +1,66 @@
+"""The CPU renderer: FaceMotion -> target landmarks -> mesh warp of the portrait + mouth interior."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..face.model import FaceModel
+from ..motion.au import AU_INDEX, au_basis, close_mouth_field, neutral_corners_field
+from .mouth import MouthStyle, draw_mouth
+from .warp import Warper
+
+N_WARP = 468  # mesh points that drive the warp (the iris points do not: they would tear the lids)
+
+
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """3x3 rotation for head yaw/pitch/roll in degrees (image axes: x right, y down, z away)."""
+    y, p, r = np.radians([yaw, pitch, roll])
+    Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+    Rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return Rz @ Ry @ Rx
+
+
+class CPURenderer:
+    """Render frames of one portrait.
+
+    Args:
+        image: ``uint8 (H, W, 3)`` RGB portrait at output resolution.
+        face: its :class:`FaceModel` (landmarks in ``image`` pixels).
+    """
+
+    def __init__(self, image: np.ndarray, face: FaceModel):
+        self.image = image
+        self.face = face
+        self.basis = au_basis(face)  # (nAU, 478, 2) normalised units
+        o, R, s = face.frame()
+        self.R, self.s = R, s
+        est = face.expression
+        # Start from the portrait's neutral: mouth closed, corners level, brows back (DESIGN.md).
+        neutral = close_mouth_field(face) + neutral_corners_field(face)
+        for name in ("AU1", "AU2", "AU4"):
+            neutral -= est.get(name, 0.0) * self.basis[AU_INDEX[name]]
+        self.neutral = neutral
+        self.src = face.landmarks.astype(np.float64)
+        oval = self.src[:N_WARP, :2]
+        width = float(oval[:, 0].max() - oval[:, 0].min())
+        centre = oval.mean(0)
+        self.pivot = np.array([centre[0], centre[1] + 0.25 * width, float(np.median(self.src[:, 2])) + 0.6 * width])
+        self.warper = Warper(image, self.src[:N_WARP, :2])
+        self.style = MouthStyle.from_portrait(image, face.landmarks)
+
+    def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
+        """Target landmarks ``float64 (478, 2)`` in pixels for one frame's AUs ``(n_AU,)`` and pose ``(3,)``."""
+        d = self.neutral + np.tensordot(aus, self.basis, axes=1)
+        pts = self.src.copy()
+        pts[:, :2] += (d @ self.R.T) * self.s
+        if np.any(pose):
+            q = (pts - self.pivot) @ rotation(*pose).T + self.pivot
+            pts = q
+        return pts[:, :2]
+
+    def render(self, aus: np.ndarray, pose: np.ndarray, upper_teeth: float = 1.0, lower_teeth: float = 0.0) -> np.ndarray:
+        """One frame, ``uint8 (H, W, 3)`` RGB."""
+        tgt = self.landmarks(aus, pose)
+        frame = self.warper.warp(tgt[:N_WARP])
+        draw_mouth(frame, tgt, self.style, self.s, upper_teeth=upper_teeth, lower_teeth=lower_teeth)
+        return frame
