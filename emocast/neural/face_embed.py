@@ -45,13 +45,18 @@ class ArcFaceEmbedder:
     """ONNX ArcFace: ``embed(image uint8 (H, W, 3) RGB, landmarks (478, 2)) -> float32 (512,)``.
 
     Args:
-        model_path: ArcFace ONNX file. Raises ``ImportError`` without onnxruntime.
+        model_path: ArcFace ONNX file. Raises ``InputError`` if it cannot be loaded.
     """
 
     def __init__(self, model_path: str):
         import onnxruntime as ort
 
-        self.session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        from emocast.errors import InputError
+
+        try:
+            self.session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise InputError(model_path, f"unreadable ArcFace ONNX model ({type(e).__name__})") from e
         self.input_name = self.session.get_inputs()[0].name
 
     def embed(self, image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -92,6 +92,50 @@ def check_weights(weights_dir: str, training: bool = False) -> dict:
     return parts
 
 
+def net_config_for(net_path: str):
+    """Network sizes for a checkpoint: ``config.json`` beside ``net.pth`` if present (our tiny
+    test checkpoints), else the release's sizes."""
+    import json
+
+    from .config import NetConfig, full_config
+
+    p = os.path.join(os.path.dirname(net_path), "config.json")
+    if not os.path.isfile(p):
+        return full_config()
+    with open(p) as f:
+        d = json.load(f)
+    return NetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def save_release_layout(folder: str, net, vae, text_encoder, tokenizer, audio_encoder, arcface_onnx: str | None = None,
+                        write_config: bool = True) -> str:
+    """Write components in the release's folder layout (``net.pth`` with the release's key names).
+
+    Used by tests with tiny random models, and to export a fine-tuned network. ``arcface_onnx``
+    is copied to ``face_analysis/models/glintr100.onnx`` when given. Returns ``folder``.
+    """
+    import json
+    import shutil
+
+    import torch
+
+    from .convert import convert_to_release_state_dict
+
+    os.makedirs(os.path.join(folder, "emocast"), exist_ok=True)
+    torch.save(convert_to_release_state_dict(net.state_dict()), os.path.join(folder, "emocast", "net.pth"))
+    if write_config:
+        with open(os.path.join(folder, "emocast", "config.json"), "w") as f:
+            json.dump(net.cfg.to_dict(), f)
+    vae.save_pretrained(os.path.join(folder, "sd-vae-ft-mse"))
+    text_encoder.save_pretrained(os.path.join(folder, "clip-vit-large-patch14"))
+    tokenizer.save_pretrained(os.path.join(folder, "clip-vit-large-patch14"))
+    audio_encoder.save_pretrained(os.path.join(folder, "wav2vec", "wav2vec2-base-960h"))
+    if arcface_onnx:
+        os.makedirs(os.path.join(folder, "face_analysis", "models"), exist_ok=True)
+        shutil.copy(arcface_onnx, os.path.join(folder, "face_analysis", "models", "glintr100.onnx"))
+    return folder
+
+
 def load_pipeline(weights_dir: str, device=None, dtype=None, sampler: str = "ddim", cpu_offload: bool = False):
     """Build an :class:`~emocast.neural.pipeline.EmoCASTPipeline` from the weights folder.
 
@@ -102,14 +146,13 @@ def load_pipeline(weights_dir: str, device=None, dtype=None, sampler: str = "ddi
     from diffusers import AutoencoderKL
     from transformers import CLIPTextModel, CLIPTokenizer, Wav2Vec2Model
 
-    from .config import full_config
     from .convert import load_release_checkpoint
     from .net import build_net
     from .pipeline import EmoCASTPipeline, make_scheduler
 
     parts = check_weights(weights_dir)
     dtype = dtype or torch.float32
-    net = build_net(full_config(), device="meta")
+    net = build_net(net_config_for(parts["net"]), device="meta")
     load_release_checkpoint(net, parts["net"], dtype=dtype)
     net.eval()
     kw = dict(local_files_only=True, torch_dtype=dtype)
