@@ -70,7 +70,8 @@ def fill_gaps(x: np.ndarray) -> np.ndarray:
 
 
 def log_mel_frames(wav: np.ndarray, n_frames: int, fps: float, sr: int = 16000, n_mels: int = N_MELS) -> np.ndarray:
-    """Log-mel spectrum per video frame, centred on each frame's instant ``i / fps``.
+    """Log-mel spectrum per video frame; frame ``i`` covers ``[i/fps, (i+1)/fps)`` (the convention of
+    :func:`emocast.speech.acoustic.loudness_envelope` and of SyncNet's audio windows).
 
     Args:
         wav: ``float32`` mono waveform at ``sr`` Hz.
@@ -79,8 +80,8 @@ def log_mel_frames(wav: np.ndarray, n_frames: int, fps: float, sr: int = 16000, 
 
     Returns:
         ``float64 (n_frames, n_mels)`` log power in 24 triangular mel bands 80-7600 Hz (25 ms
-        Hann windows every 10 ms, averaged over the 1/fps span around the frame instant; frames past
-        the end of the audio read as silence).
+        Hann windows every 10 ms whose centres fall in the frame's span, averaged; frames past the
+        end of the audio read as silence).
     """
     wav = np.asarray(wav, np.float64)
     hop, win, nfft = sr // 100, int(0.025 * sr), 512
@@ -102,9 +103,9 @@ def log_mel_frames(wav: np.ndarray, n_frames: int, fps: float, sr: int = 16000, 
     centres = (np.arange(n_stft) * hop + win / 2) / sr
     out = np.empty((n_frames, n_mels))
     for i in range(n_frames):
-        t0, t1 = (i - 0.5) / fps, (i + 0.5) / fps
+        t0, t1 = i / fps, (i + 1) / fps
         sel = (centres >= t0) & (centres < t1)
-        out[i] = logmel[sel].mean(0) if sel.any() else logmel[np.argmin(np.abs(centres - i / fps))]
+        out[i] = logmel[sel].mean(0) if sel.any() else logmel[np.argmin(np.abs(centres - (i + 0.5) / fps))]
     return out
 
 
@@ -160,7 +161,7 @@ def av_offset(aperture: np.ndarray, audio_feats: np.ndarray, max_lag: int) -> tu
 
 def _frames_of(start: float, end: float, fps: float, n: int) -> np.ndarray:
     """Frames whose instant ``i/fps`` lies in ``[start, end)``; the nearest frame for short phones."""
-    i0, i1 = int(np.ceil(start * fps)), int(np.ceil(end * fps))
+    i0, i1 = int(np.ceil(start * fps - 1e-6)), int(np.ceil(end * fps - 1e-6))
     idx = np.arange(max(i0, 0), min(i1, n))
     if idx.size == 0:
         c = int(round((start + end) / 2 * fps))
