@@ -1,0 +1,98 @@
+"""Face-region masks and audio windowing against NOTES.md Sec. 7-8."""
+import numpy as np
+import pytest
+import torch
+
+from emocast.neural.audio import audio_windows, n_video_frames, normalise, pad_audio, wav2vec_features
+from emocast.neural.face_embed import ARCFACE_TEMPLATE, align_face, five_points
+from emocast.neural.masks import MP_FACE_OVAL, MP_LIPS_OUTER, default_landmarks, region_masks
+
+
+def _mesh(face=(100, 80, 300, 330), lips=(160, 250, 240, 290)):
+    """A fake 478-point mesh: oval points on the face box, lip points on the lip box."""
+    lm = np.full((478, 2), 200.0, np.float32)
+    x0, y0, x1, y1 = face
+    for i, idx in enumerate(MP_FACE_OVAL):
+        a = 2 * np.pi * i / len(MP_FACE_OVAL)
+        lm[idx] = [(x0 + x1) / 2 + (x1 - x0) / 2 * np.sin(a), (y0 + y1) / 2 - (y1 - y0) / 2 * np.cos(a)]
+    x0, y0, x1, y1 = lips
+    for i, idx in enumerate(MP_LIPS_OUTER):
+        a = 2 * np.pi * i / len(MP_LIPS_OUTER)
+        lm[idx] = [(x0 + x1) / 2 + (x1 - x0) / 2 * np.cos(a), (y0 + y1) / 2 + (y1 - y0) / 2 * np.sin(a)]
+    return lm
+
+
+def test_region_masks_shapes_ranges_and_boxes():
+    m = region_masks(_mesh(), (400, 400), size=512)
+    assert m.face_box_image.shape == (512, 512)
+    for name in ("full", "face", "lip"):
+        levels = getattr(m, name)
+        assert [x.shape for x in levels] == [(4096,), (1024,), (256,), (64,)]
+        assert all(x.dtype == np.float32 and x.min() >= 0 and x.max() <= 1 for x in levels)
+    # boxes: face 1.2x and lip 2.0x about their centres, in 512-px coordinates
+    s = 512 / 400
+    cx, w = 200 * s, 200 * s * 1.2
+    assert m.face_box[0] == pytest.approx(cx - w / 2, abs=0.5) and m.face_box[2] == pytest.approx(cx + w / 2, abs=0.5)
+    lw = 80 * s * 2.0
+    assert m.lip_box[2] - m.lip_box[0] == pytest.approx(lw, abs=0.5)
+    full, face, lip = (getattr(m, n)[0].reshape(64, 64) for n in ("full", "face", "lip"))
+    ly, lx = int((270 * s) / 8), int(200 * s / 8)
+    assert lip[ly, lx] > 0.9 and face[ly, lx] < 0.2          # lips belong to the lip mask
+    assert face[int(150 * s / 8), lx] > 0.5                   # upper face (eyes) to the face mask
+    assert full[0, 0] > 0.9 and full[ly, lx] < 0.2            # background / pose mask outside the face
+    assert (np.abs(full + face + lip - 1.0) < 0.02)[face > 0.01].mean() > 0.95
+
+
+def test_region_masks_from_any_outline_and_default():
+    m = region_masks(default_landmarks((300, 200)), (300, 200), size=128, levels=4)
+    assert [x.size for x in m.full] == [256, 64, 16, 4]
+    with pytest.raises(ValueError):
+        region_masks(np.array([[1, 2]], np.float32), (10, 10))
+
+
+def test_audio_padding_and_frame_count():
+    a = np.zeros(16000 * 3 + 1, np.float32)                   # 3 s + one sample
+    assert n_video_frames(len(a)) == 76
+    padded, n, n_pad = pad_audio(a, 25, 16)
+    assert (n, n_pad, len(padded)) == (76, 80, 80 * 640)
+
+
+def test_audio_windows_clamp_at_edges():
+    f = torch.arange(6, dtype=torch.float32)[:, None, None].expand(6, 2, 3)
+    w = audio_windows(f, 5)
+    assert w.shape == (6, 5, 2, 3)
+    assert w[:, :, 0, 0].tolist()[0] == [0, 0, 0, 1, 2]
+    assert w[:, :, 0, 0].tolist()[3] == [1, 2, 3, 4, 5]
+    assert w[:, :, 0, 0].tolist()[5] == [3, 4, 5, 5, 5]
+
+
+def test_wav2vec_features_match_transformers_hidden_states(tiny):
+    model = tiny["audio_encoder"]
+    a = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
+    x = torch.from_numpy(normalise(a))[None]
+    n50 = model.feature_extractor(x).shape[-1]
+    ours = wav2vec_features(model, a, n50)                   # no resampling -> same as the model
+    with torch.no_grad():
+        ref = torch.stack(model(x, output_hidden_states=True).hidden_states[1:], 2)[0]
+    assert ours.shape == (n50, 2, 32) and torch.allclose(ours, ref, atol=1e-5)
+    assert wav2vec_features(model, a, 13).shape == (13, 2, 32)   # resampled to 25 fps
+
+
+def test_arcface_alignment_maps_points_to_template():
+    rng = np.random.default_rng(0)
+    lm = _mesh()
+    lm[[33, 133]] = [[140, 160], [170, 160]]
+    lm[[362, 263]] = [[230, 160], [260, 160]]
+    pts = five_points(lm)
+    assert pts[0, 0] < pts[1, 0] and pts[3, 0] < pts[4, 0]
+    # an image whose 5 points are the template scaled x3 and shifted must warp back onto it
+    pts = ARCFACE_TEMPLATE * 3 + 20
+    img = np.zeros((400, 400, 3), np.uint8)
+    for p in pts.astype(int):
+        img[p[1] - 2:p[1] + 3, p[0] - 2:p[0] + 3] = 255
+    out = align_face(img, pts)
+    assert out.shape == (112, 112, 3)
+    for p in ARCFACE_TEMPLATE.astype(int):
+        assert out[p[1], p[0]].max() > 100
+    with pytest.raises(ValueError):
+        five_points(rng.random((10, 2)))
