@@ -62,9 +62,10 @@ def _theme():
 
 
 def _face_index(value) -> int | None:
+    """The page's face number as ``face_index`` (0 and blank: the largest face)."""
     if value is None or value == "":
         return None
-    return max(0, int(value))
+    return max(0, int(value)) or None
 
 
 def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
@@ -101,12 +102,12 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
             result = renderer.run(ws, inputs, progress=report)
         except InputError as e:
             ws.cleanup()
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(str(e), duration=None, print_exception=False) from None
         except Exception as e:  # a bug: keep the traceback in the server log, not in the page
             ws.cleanup()
             log.exception("render failed")
             raise gr.Error(f"internal error ({type(e).__name__}); the server log has the details",
-                           print_exception=False) from None
+                           duration=None, print_exception=False) from None
         try:
             # Gradio copies the mp4 into its cache while this generator is suspended; the request's
             # folder goes when Gradio resumes it (or closes it, if the browser went away).
@@ -151,14 +152,13 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                     timeline = gr.Textbox(label="Timeline (optional, replaces the emotion above)", lines=2,
                                           elem_id="timeline", placeholder="0-2: calm; 2-4: surprised; 4-: happy")
                 with gr.Accordion("Options", open=True):
+                    size = gr.Radio(SIZES, value=512, label="Output size (px, square)", elem_id="size")
                     with gr.Row():
                         still = gr.Checkbox(label="Still head", value=False, elem_id="still",
                                             info="Mouth and expression only.")
                         pose_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Head motion", elem_id="pose-scale")
-                    with gr.Row():
-                        size = gr.Radio(SIZES, value=512, label="Output size (px)", elem_id="size")
-                        face_index = gr.Number(value=None, precision=0, minimum=0, label="Face number",
-                                               info="Empty: the largest face.", elem_id="face-index")
+                        face_index = gr.Number(value=0, precision=0, minimum=0, label="Face number",
+                                               info="0: the largest face, 1: the next…", elem_id="face-index")
                 go = gr.Button("Render", variant="primary", elem_id="render")
             with gr.Column(scale=1, min_width=280):
                 video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="result")
@@ -176,9 +176,10 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         for trigger in (emotion.change, timeline.change, fixed.change, intensity.change):
             trigger(readout, [emotion, timeline, fixed, intensity], understood, show_progress="hidden",
                     trigger_mode="always_last", concurrency_id="readout", concurrency_limit=4)
-        go.click(render, [portrait, audio, text, voice, emotion, timeline, fixed, intensity, still, pose_scale, size,
-                          face_index], [video, summary], concurrency_limit=config.concurrency,
-                 concurrency_id="render", api_name="render")
+        go.click(lambda: "", None, summary, show_progress="hidden", queue=False).then(
+            render, [portrait, audio, text, voice, emotion, timeline, fixed, intensity, still, pose_scale, size,
+                    face_index], [video, summary], concurrency_limit=config.concurrency,
+            concurrency_id="render", api_name="render")
     demo.queue(max_size=32)
     return demo
 
@@ -194,34 +195,8 @@ def _warm_up() -> None:
         log.debug("warm-up failed", exc_info=True)
 
 
-def launch(config: ServeConfig, generate=None, block: bool = True):
-    """Start the page and (when ``block``) serve until interrupted; the work folder is removed on exit.
-
-    Args:
-        config: the server's settings.
-        generate: stand-in for :func:`emocast.generate` (tests).
-        block: serve until Ctrl+C / SIGTERM; when false return ``(demo, root)`` with the server
-            running in the background (the caller closes ``demo`` and removes ``root``).
-    """
-    config.validate()
-    own_root = config.workdir is None
-    root = tempfile.mkdtemp(prefix="emocast-serve-") if own_root else os.path.abspath(config.workdir)
-    os.makedirs(os.path.join(root, "gradio"), exist_ok=True)
-    os.environ["GRADIO_TEMP_DIR"] = os.path.join(root, "gradio")
-    demo = build_app(config, root, generate=generate)
-    if not config.is_local:
-        print(f"emocast serve: listening on {config.host}: the page is reachable from other machines",
-              file=sys.stderr)
-    threading.Thread(target=_warm_up, name="emocast-warm-up", daemon=True).start()
-    in_tmp = os.path.realpath(root).startswith(os.path.realpath(tempfile.gettempdir()) + os.sep)
-    demo.launch(server_name=config.host, server_port=config.port, share=config.share, show_error=False,
-                max_file_size=config.max_upload_bytes, prevent_thread_lock=True, quiet=True,
-                allowed_paths=None if in_tmp else [os.path.join(root, "requests")],
-                theme=_theme(), css=CSS, footer_links=["gradio", "settings"])
-    url = f"http://{'127.0.0.1' if config.host in ('0.0.0.0', '::') else config.host}:{config.port}"
-    print(f"EmoCAST web page: {url}  (Ctrl+C stops it)", flush=True)
-    if not block:
-        return demo, root
+def _wait_for_stop() -> None:
+    """Block until Ctrl+C or SIGTERM."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -231,7 +206,54 @@ def launch(config: ServeConfig, generate=None, block: bool = True):
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _shutdown(demo: gr.Blocks | None, root: str, remove_root: bool) -> None:
+    """Stop the server and remove the work folder (uploads, results, request folders)."""
+    if demo is not None:
         demo.close()
-        if own_root:
-            shutil.rmtree(root, ignore_errors=True)
+    if remove_root:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def launch(config: ServeConfig, generate=None, block: bool = True):
+    """Start the page and (when ``block``) serve until interrupted; the work folder is removed on exit.
+
+    Args:
+        config: the server's settings.
+        generate: stand-in for :func:`emocast.generate` (tests).
+        block: serve until Ctrl+C / SIGTERM; when false return ``(demo, root)`` with the server
+            running in the background (the caller closes ``demo`` and removes ``root``).
+
+    Raises:
+        OSError: the port is taken.
+    """
+    config.validate()
+    own_root = config.workdir is None
+    root = tempfile.mkdtemp(prefix="emocast-serve-") if own_root else os.path.abspath(config.workdir)
+    demo = None
+    try:
+        os.makedirs(os.path.join(root, "gradio"), exist_ok=True)
+        os.environ["GRADIO_TEMP_DIR"] = os.path.join(root, "gradio")
+        demo = build_app(config, root, generate=generate)
+        if not config.is_local:
+            print(f"emocast serve: listening on {config.host}: the page is reachable from other machines",
+                  file=sys.stderr)
+        threading.Thread(target=_warm_up, name="emocast-warm-up", daemon=True).start()
+        in_tmp = os.path.realpath(root).startswith(os.path.realpath(tempfile.gettempdir()) + os.sep)
+        demo.launch(server_name=config.host, server_port=config.port, share=config.share, show_error=False,
+                    max_file_size=config.max_upload_bytes, prevent_thread_lock=True, quiet=True,
+                    allowed_paths=None if in_tmp else [os.path.join(root, "requests")],
+                    theme=_theme(), css=CSS, footer_links=["gradio", "settings"])
+    except BaseException:
+        _shutdown(demo if demo is not None and demo.is_running else None, root, own_root)
+        raise
+    url = f"http://{'127.0.0.1' if config.host in ('0.0.0.0', '::') else config.host}:{config.port}"
+    print(f"EmoCAST web page: {url}  (Ctrl+C stops it)", flush=True)
+    if not block:
+        return demo, root
+    try:
+        _wait_for_stop()
+    finally:
+        _shutdown(demo, root, own_root)
     return None

@@ -9,6 +9,17 @@ from ..errors import InputError
 from . import limits
 
 
+def crop_around(image: np.ndarray, box, margin: float = 0.8) -> np.ndarray:
+    """Crop ``image`` to the face ``box`` ``(x0, y0, x1, y1)`` grown by ``margin`` × its size per side."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = [float(v) for v in box]
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    l, t = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    r, b = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    return image[t:b, l:r] if r > l and b > t else image
+
+
 def face_preview(path: str | None, face_index: int | None = None, max_mb: float = 20.0,
                  max_side: int = 768) -> tuple[np.ndarray | None, str]:
     """Detect the face of a portrait and draw it.
@@ -34,13 +45,16 @@ def face_preview(path: str | None, face_index: int | None = None, max_mb: float 
 
         image = load_image(path)
         face = analyse(image, face_index=face_index, path=name)
-        overlay = np.asarray(draw_face(image, face))
+        overlay = crop_around(np.asarray(draw_face(image, face)), face.box)
     except InputError as e:
         return None, str(e).replace(path, name)
-    h, w = overlay.shape[:2]
-    if max(h, w) > max_side:
+    h, w = image.shape[:2]
+    oh, ow = overlay.shape[:2]
+    if max(oh, ow) > max_side:
         from PIL import Image
 
-        s = max_side / max(h, w)
-        overlay = np.asarray(Image.fromarray(overlay).resize((max(1, round(w * s)), max(1, round(h * s)))))
-    return overlay, f"{name}: face found ({w}×{h} px portrait)"
+        s = max_side / max(oh, ow)
+        overlay = np.asarray(Image.fromarray(overlay).resize((max(1, round(ow * s)), max(1, round(oh * s)))))
+    n = getattr(face, "n_faces", None)
+    which = f"face {(face_index or 0) + 1} of {n}" if n and n > 1 else "face found"
+    return overlay, f"{name}: {which} ({w}×{h} px portrait); the box, landmarks and lip and eye lines show what will move"

@@ -126,9 +126,11 @@ class Renderer:
         else:
             raise InputError("speech", "no speech given: upload or record audio, or type text to speak")
 
+        from ..emotion import parse_emotion
+
         emotion = emotion_text(inp.emotion, inp.timeline)
-        label = safe_name(emotion.split()[0] if emotion.split() else "neutral", "neutral")[:20]
-        out = ws.file(f"{stem}-{label}.mp4".replace(" ", "_"))
+        label = parse_emotion(emotion, intensity=inp.intensity)[0].label  # bad text fails here, before rendering
+        out = ws.file(f"{stem}-{label}.mp4")
         kw.update(image=image, emotion=emotion, output=out, intensity=inp.intensity, still=bool(inp.still),
                   pose_scale=float(inp.pose_scale), size=int(inp.size), face_index=inp.face_index,
                   engine=cfg.engine, weights=cfg.weights)
