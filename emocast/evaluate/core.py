@@ -72,6 +72,19 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
     if (inception is None) != (reference is None):
         raise InputError("--inception" if inception is None else "--reference",
                          "FID needs both --inception (weights) and --reference (folder)")
+    # load user weights first: a bad path should fail before minutes of judging
+    sync_model = inc_model = ref = None
+    if syncnet is not None:
+        from .syncnet import load_syncnet
+
+        sync_model = load_syncnet(syncnet)
+        if abs(fps - 25.0) > 0.01:
+            raise InputError("--syncnet", f"SyncNet scores need a 25 fps video (this one is {fps:g} fps)")
+    if inception is not None:
+        from .fid import load_inception, load_reference
+
+        inc_model = load_inception(inception)
+        ref = load_reference(reference, size=(frames.shape[2], frames.shape[1]))
     timing: dict[str, float] = {}
     t_all = len(frames)
     res: dict = {"video": {"frames": int(t_all), "fps": float(fps), "duration_s": round(t_all / fps, 3),
@@ -111,16 +124,13 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
     kw = {} if bil is None else {"bilabials": bil, "open_vowels": ov}
     res["lip_sync"] = judge_lip_sync(track.landmarks, fps, wav, phones=phones, envelope=env, **kw)
     res["lip_sync"]["phone_source"] = source
-    if syncnet is not None:
-        from .syncnet import face_crops, load_syncnet, lse
+    if sync_model is not None:
+        from .syncnet import face_crops, lse
 
-        model = load_syncnet(syncnet)
-        if abs(fps - 25.0) > 0.01:
-            raise InputError("--syncnet", f"SyncNet scores need a 25 fps video (this one is {fps:g} fps)")
         if not track.found.any():
             res["lip_sync"].update(lse_d=None, lse_c=None)
         else:
-            res["lip_sync"].update(lse(model, face_crops(frames, track.boxes), wav))
+            res["lip_sync"].update(lse(sync_model, face_crops(frames, track.boxes), wav))
             res["lip_sync"]["lse_judge"] = "SyncNet (user weights), Wav2Lip LSE protocol"
     timing["lip_sync"] = time.perf_counter() - t0
 
@@ -128,13 +138,11 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
     res["stability"] = judge_stability(frames, track.landmarks)
     timing["stability"] = time.perf_counter() - t0
 
-    if inception is not None:
-        from .fid import fid, load_inception, load_reference
+    if inc_model is not None:
+        from .fid import fid
 
         t0 = time.perf_counter()
-        model = load_inception(inception)
-        ref = load_reference(reference, size=(frames.shape[2], frames.shape[1]))
-        res["fid"] = fid(model, frames[:: max(1, t_all // 200)], ref)
+        res["fid"] = fid(inc_model, frames[:: max(1, t_all // 200)], ref)
         res["fid"]["judge"] = f"Inception features ({os.path.basename(os.fspath(inception))})"
         timing["fid"] = time.perf_counter() - t0
     res["timing_s"] = {k: round(v, 3) for k, v in timing.items()}

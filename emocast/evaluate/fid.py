@@ -68,8 +68,12 @@ def load_inception(path: str | os.PathLike):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(path, "Inception weights file not found")
+    import warnings
+
     try:
-        model = torch.jit.load(path, map_location="cpu")
+        with warnings.catch_warnings():  # TorchScript is deprecated in new torch, but it is the format
+            warnings.simplefilter("ignore", DeprecationWarning)  # the published FID Inception ships in
+            model = torch.jit.load(path, map_location="cpu")
     except Exception as e:  # noqa: BLE001 - anything torch.jit cannot load is a bad file
         raise InputError(path, "not a TorchScript Inception feature extractor "
                                f"(expected e.g. inception-2015-12-05.pt; {type(e).__name__})") from None
