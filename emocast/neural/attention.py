@@ -60,8 +60,6 @@ class ReferenceBank:
         num_frames: frames per video in the denoising batch (set by the UNet forward).
         use_reference: bool ``(B,)``; rows where it is False use plain self-attention (the
             unconditional CFG branch, NOTES.md Sec. 5). None = all rows use the reference.
-        reference_scale: weight of the reference tokens' attention logits (1 = release);
-            exposed for experiments, 1.0 keeps plain attention.
     """
 
     mode: str = "off"
@@ -229,7 +227,9 @@ class EmotiveAudioBlock(nn.Module):
     5. ``x = x + ff(norm3(x))``
 
     ``region_out`` are 1x1 convolutions, zero-initialised so a freshly added block is an identity.
-    ``level`` picks which mask resolution applies.
+    ``level`` picks which mask resolution applies. Step 2 has no residual around the emotion x
+    audio attention: that is our reading of NOTES.md Sec. 4 (attention then LayerNorm), not checked
+    against the release's code.
     """
 
     def __init__(self, dim: int, heads: int, cross_dim: int, emo_heads: int, emo_head_dim: int, level: int):

@@ -21,6 +21,12 @@ Additions over the release:
 * any device / dtype (fp16, bf16), SDPA attention, and a simple model CPU offload that keeps only
   the running component on the accelerator.
 
+Differences from the release kept on purpose: no vocal separation before wav2vec2; the
+reference bank keeps the model dtype (the release casts it to fp16, which only matters in fp32
+runs); faces are located with MediaPipe landmarks given by the caller, not the release's own
+landmarker call; the reference pass uses the release's interleaved context order for the
+unconditional and conditional rows, and the "no emotion" branch reads the conditional row.
+
 Unconditional branch (release, NOTES Sec. 5): empty-prompt text + ``face_proj(zeros)`` face tokens,
 audio tokens zeroed after the projection, FaceLocator features zeroed, plain self-attention
 instead of reference attention; emotion tokens and masks unchanged; motion frames still used.

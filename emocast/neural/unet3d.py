@@ -40,7 +40,7 @@ def _unfold(x: torch.Tensor, f: int) -> torch.Tensor:
 class _Ctx:
     """Per-forward state handed down the blocks."""
 
-    def __init__(self, frames, temb, context, audio, bank, prefix=""):
+    def __init__(self, frames, temb, context, audio, bank):
         self.frames, self.temb, self.context, self.audio, self.bank = frames, temb, context, audio, bank
 
 
@@ -61,7 +61,7 @@ class _Block(nn.Module):
         """x folded (B*F, C, H, W) -> folded, through spatial, audio and temporal modules."""
         f = ctx.frames
         if hasattr(self, "attentions"):
-            x = self._run(self._spatial_call(j), x, ctx.context)
+            x = self._run(_Spatial(self.attentions[j]), x, ctx.context)
             x5 = _unfold(x, f)
             if ctx.audio is not None:
                 x5 = self._run(self.audio_modules[j], x5, ctx.audio)
@@ -80,21 +80,16 @@ class _Block(nn.Module):
             x5 = self._run(self.motion_modules[j], x5, motion)
         return _fold(x5)
 
-    def _spatial_call(self, j):
-        attn = self.attentions[j]
-
-        def call(x, context):
-            return attn(x, encoder_hidden_states=context, return_dict=False)[0]
-
-        return _SpatialWrapper(call)
 
 
-class _SpatialWrapper:
-    def __init__(self, fn):
-        self.fn = fn
+class _Spatial:
+    """Positional-argument call of a ``Transformer2DModel`` (for checkpointing): (x, context) -> x."""
 
-    def __call__(self, *a):
-        return self.fn(*a)
+    def __init__(self, module):
+        self.module = module
+
+    def __call__(self, x, context):
+        return self.module(x, encoder_hidden_states=context, return_dict=False)[0]
 
 
 def _spatial(cfg: NetConfig, c: int) -> Transformer2DModel:
