@@ -159,7 +159,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         render_iter = (np.asarray(f) for f in frames)
         H, W = 512, 512
     else:
-        from .motion import compose
+        from .motion.composer import compose
         from .render import CPURenderer
 
         motion = compose(track, speech, n_frames, fps=fps, still=still, pose_scale=pose_scale, seed=seed)

@@ -33,6 +33,7 @@ BANK: dict[str, list[str]] = {
     "surprised": [
         "surprised and astonished", "shocked by unexpected news", "amazed, eyes wide open", "startled",
         "can't believe what just happened", "stunned with open mouth", "wow, unexpected",
+        "speechless with astonishment", "she can't believe her eyes", "caught completely off guard",
     ],
     "contempt": [
         "contemptuous and scornful", "smirking with disdain", "looking down on someone", "sneering arrogantly",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..face import topology as T
 from ..face.model import FaceModel
 from ..motion.au import AU_INDEX, au_basis, close_mouth_field, neutral_corners_field
 from .mouth import MouthStyle, draw_mouth
@@ -45,7 +46,19 @@ class CPURenderer:
         width = float(oval[:, 0].max() - oval[:, 0].min())
         centre = oval.mean(0)
         self.pivot = np.array([centre[0], centre[1] + 0.25 * width, float(np.median(self.src[:, 2])) + 0.6 * width])
-        self.warper = Warper(image, self.src[:N_WARP, :2])
+        # Mesh topology from a copy with the mouth held open, so no triangle bridges the lips.
+        # (a jaw drop with parted lips moves whole lip bodies, so thin lips never invert).
+        opened = self.neutral + 0.8 * self.basis[AU_INDEX["AU26"]] + self.basis[AU_INDEX["AU25"]]
+        topo = (self.src[:, :2] + (opened @ R.T) * s)[:N_WARP]
+        # Where the portrait's own mouth is open, sample the lips a little inside their inner edge so
+        # the closed lip line never picks up the teeth behind it.
+        src_pts = self.src[:N_WARP, :2].copy()
+        for i, j in zip(T.LIPS_INNER_UPPER[1:-1], T.LIPS_INNER_LOWER[1:-1]):
+            inset = float(np.clip(0.2 * (src_pts[j, 1] - src_pts[i, 1]), 0.0, 0.02 * s))
+            src_pts[i, 1] -= inset
+            src_pts[j, 1] += inset
+        self.warper = Warper(image, src_pts, topology_points=topo,
+                             excluded=set(T.LIPS_INNER_UPPER + T.LIPS_INNER_LOWER))
         self.style = MouthStyle.from_portrait(image, face.landmarks)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
@@ -58,9 +71,21 @@ class CPURenderer:
             pts = q
         return pts[:, :2]
 
+    def _fine_boxes(self, tgt: np.ndarray) -> list:
+        """Pixel boxes around the lips and both eyes (source and target) for the exact map."""
+        m = 0.12 * self.s
+        boxes = []
+        for idx in (T.UPPER_LIP + T.LOWER_LIP, T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER + T.RIGHT_LID_UPPER_OUTER,
+                    T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER + T.LEFT_LID_UPPER_OUTER):
+            pts = np.concatenate([tgt[idx], self.src[idx, :2]])
+            x0, y0 = pts.min(0) - m
+            x1, y1 = pts.max(0) + m
+            boxes.append((np.floor(x0), np.floor(y0), np.ceil(x1), np.ceil(y1)))
+        return boxes
+
     def render(self, aus: np.ndarray, pose: np.ndarray, upper_teeth: float = 1.0, lower_teeth: float = 0.0) -> np.ndarray:
         """One frame, ``uint8 (H, W, 3)`` RGB."""
         tgt = self.landmarks(aus, pose)
-        frame = self.warper.warp(tgt[:N_WARP])
+        frame = self.warper.warp(tgt[:N_WARP], fine_boxes=self._fine_boxes(tgt))
         draw_mouth(frame, tgt, self.style, self.s, upper_teeth=upper_teeth, lower_teeth=lower_teeth)
         return frame

@@ -1,0 +1,74 @@
+"""Emotion parsing: labels, mixes, free text through the sentence encoder, modifiers, timelines."""
+import math
+
+import numpy as np
+import pytest
+
+from emocast.emotion import MEAD_EMOTIONS, build_track, parse_emotion
+from emocast.emotion.aus import to_action_units
+from emocast.errors import InputError
+from emocast.motion.au import AU_INDEX
+
+
+def label(seg):
+    return MEAD_EMOTIONS[int(np.argmax(seg.weights))]
+
+
+def test_labels_and_aliases():
+    for text, want in (("sad", "sad"), ("Anger", "angry"), ("surprise", "surprised"), ("disgust", "disgusted")):
+        (s,) = parse_emotion(text)
+        assert label(s) == want and s.weights.max() == 1.0
+
+
+def test_mix():
+    (s,) = parse_emotion("happy:0.6,surprised:0.4", intensity=0.9)
+    assert s.weights[MEAD_EMOTIONS.index("happy")] == pytest.approx(0.6)
+    assert s.weights[MEAD_EMOTIONS.index("surprised")] == pytest.approx(0.4)
+    assert s.intensity == 0.9
+    with pytest.raises(InputError, match="unknown emotion 'joyous'"):
+        parse_emotion("joyous:0.5,sad:0.5")
+
+
+@pytest.mark.parametrize("text,want", [
+    ("trembling with fear as she whispers", "fear"),
+    ("she just heard her dog died", "sad"),
+    ("absolutely furious at the referee", "angry"),
+    ("laughing at a great joke with friends", "happy"),
+    ("smelling rotten milk", "disgusted"),
+    ("speechless, she can't believe what she sees", "surprised"),
+    ("sneering at him with disdain", "contempt"),
+])
+def test_free_text(text, want):
+    (s,) = parse_emotion(text)
+    assert label(s) == want, s.describe()
+    assert s.scores  # free text keeps its similarity scores for the read-out
+
+
+def test_intensity_modifiers():
+    (mild,) = parse_emotion("slightly annoyed")
+    (strong,) = parse_emotion("absolutely furious")
+    assert label(mild) == label(strong) == "angry"
+    assert mild.intensity < 0.5 < 0.9 <= strong.intensity
+
+
+def test_timeline_and_transition():
+    segs = parse_emotion("0-3s: calm; 3s-: furious", duration=6.0)
+    assert [label(s) for s in segs] == ["neutral", "angry"]
+    assert segs[0].end == 3.0 and segs[1].end == 6.0
+    tr = build_track(segs, 150, 25.0)
+    au4 = to_action_units(tr)[:, AU_INDEX["AU4"]]
+    assert au4[:60].max() == 0 and au4[-1] > 0.8
+    assert np.all(np.diff(au4) >= -1e-6)  # a monotone cross-fade, no jumps
+    assert np.abs(np.diff(au4)).max() < 0.15
+
+
+def test_timeline_gap_is_neutral_and_errors():
+    segs = parse_emotion("2-4: sad", duration=5)
+    assert [label(s) for s in segs] == ["neutral", "sad"] and segs[0].end == 2
+    with pytest.raises(InputError, match="ends before it starts"):
+        parse_emotion("3-1s: sad")
+    with pytest.raises(InputError, match="overlaps"):
+        parse_emotion("0-3s: sad; 2-4s: happy")
+    with pytest.raises(InputError, match="empty"):
+        parse_emotion("  ")
+    assert math.isinf(parse_emotion("happy")[0].end)
