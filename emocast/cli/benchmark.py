@@ -39,7 +39,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..evaluate.benchmark import run_benchmark
+    from ..evaluate.core import limit_threads
 
+    limit_threads()
     out = run_benchmark(args.portraits, args.audio, args.emotions, args.output, size=args.size,
                         intensity=args.intensity, max_seconds=args.max_seconds or None, pairing=args.pairing,
                         progress=not args.quiet, log=lambda m: print(m, file=sys.stderr))

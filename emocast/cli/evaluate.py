@@ -57,7 +57,9 @@ def write_json(path: str, res: dict) -> None:
 
 def run(args) -> int:
     from ..evaluate import evaluate, format_table
+    from ..evaluate.core import limit_threads
 
+    limit_threads()
     if args.json:
         from ..media.video import check_writable
 

@@ -366,9 +366,8 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
         InputError: missing inputs, unknown emotion, or an unwritable report folder.
     """
     from ..emotion.labels import canonical
-    from .core import _torch_threads, evaluate
+    from .core import evaluate
 
-    _torch_threads()
     emos = []
     for e in emotions:
         c = canonical(e)

@@ -18,14 +18,13 @@ MAX_EMOTION_FRAMES = 300
 """Longer videos are classified on every k-th frame so at most this many frames are judged."""
 
 
-def _torch_threads() -> None:
+def limit_threads() -> None:
+    """One torch thread unless ``EMOCAST_THREADS`` says otherwise (the judges' networks are tiny;
+    more threads only contend). Called by the CLI, not by the library functions."""
     try:
         import torch
 
-        if torch.get_num_threads() > 1 and "EMOCAST_THREADS" not in os.environ:
-            torch.set_num_threads(1)
-        elif "EMOCAST_THREADS" in os.environ:
-            torch.set_num_threads(int(os.environ["EMOCAST_THREADS"]))
+        torch.set_num_threads(int(os.environ.get("EMOCAST_THREADS", "1")))
     except ImportError:  # pragma: no cover
         pass
 
@@ -67,7 +66,6 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
         InputError: unknown emotion, no face in the portrait, bad SyncNet/Inception file or
             reference folder, FID asked with only one of inception/reference.
     """
-    _torch_threads()
     intended_class(emotion)  # validate early
     if (inception is None) != (reference is None):
         raise InputError("--inception" if inception is None else "--reference",
