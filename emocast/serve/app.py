@@ -29,7 +29,7 @@ from .render import RenderInputs, Renderer  # noqa: E402
 log = logging.getLogger("emocast.serve")
 
 SIZES = [256, 384, 512, 768, 1024]
-"""Output sizes offered on the page (pixels, square)."""
+"""Output sizes offered on the page (long side, pixels)."""
 
 VOICES = ["en-us", "en-gb", "en-gb-scotland", "fr-fr", "de", "es", "it", "pt-br", "nl", "pl", "ru", "cmn", "ja", "hi"]
 """eSpeak NG voices offered for text to speak (any other voice name may be typed)."""
@@ -111,7 +111,7 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         try:
             # Gradio copies the mp4 into its cache while this generator is suspended; the request's
             # folder goes when Gradio resumes it (or closes it, if the browser went away).
-            yield result.video, result.summary
+            yield result.video, "\n".join([f"**{result.summary}**", ""] + [f"- {n}" for n in result.notes])
         finally:
             ws.cleanup()
 
@@ -137,7 +137,7 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                                         elem_id="voice")
                 with gr.Row():
                     emotion = gr.Textbox(label="Emotion", value="neutral", scale=3, elem_id="emotion",
-                                         placeholder="e.g. nervous but trying to smile, or: happy 0.7, surprised 0.3",
+                                         placeholder="e.g. nervous but trying to smile, or: happy:0.7,surprised:0.3",
                                          info="Free text, a label, or a mix.")
                     label = gr.Dropdown(list(MEAD_EMOTIONS), value=None, label="…or a MEAD label", scale=1,
                                         elem_id="label")
@@ -150,15 +150,16 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                         intensity = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Intensity",
                                               interactive=False, elem_id="intensity")
                     timeline = gr.Textbox(label="Timeline (optional, replaces the emotion above)", lines=2,
-                                          elem_id="timeline", placeholder="0-2: calm; 2-4: surprised; 4-: happy")
+                                          elem_id="timeline", placeholder="0-2s: calm; 2s-4s: surprised; 4s-: happy")
                 with gr.Accordion("Options", open=True):
-                    size = gr.Radio(SIZES, value=512, label="Output size (px, square)", elem_id="size")
+                    size = gr.Radio(SIZES, value=512, label="Output size (long side, px)", elem_id="size")
                     with gr.Row():
-                        still = gr.Checkbox(label="Still head", value=False, elem_id="still",
+                        still = gr.Checkbox(label="Still head", value=False, elem_id="still", min_width=200,
                                             info="Mouth and expression only.")
-                        pose_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Head motion", elem_id="pose-scale")
-                        face_index = gr.Number(value=0, precision=0, minimum=0, label="Face number",
+                        face_index = gr.Number(value=0, precision=0, minimum=0, label="Face number", min_width=200,
                                                info="0: the largest face, 1: the next…", elem_id="face-index")
+                    pose_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Head motion",
+                                           info="0: none, 1: natural, 2: lively.", elem_id="pose-scale")
                 go = gr.Button("Render", variant="primary", elem_id="render")
             with gr.Column(scale=1, min_width=280):
                 video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="result")

@@ -46,6 +46,7 @@ def face_preview(path: str | None, face_index: int | None = None, max_mb: float 
         image = load_image(path)
         face = analyse(image, face_index=face_index, path=name)
         overlay = crop_around(np.asarray(draw_face(image, face)), face.box)
+        face_width = float(face.box[2] - face.box[0])
     except InputError as e:
         return None, str(e).replace(path, name)
     h, w = image.shape[:2]
@@ -57,4 +58,13 @@ def face_preview(path: str | None, face_index: int | None = None, max_mb: float 
         overlay = np.asarray(Image.fromarray(overlay).resize((max(1, round(ow * s)), max(1, round(oh * s)))))
     n = getattr(face, "n_faces", None)
     which = f"face {(face_index or 0) + 1} of {n}" if n and n > 1 else "face found"
-    return overlay, f"{name}: {which} ({w}×{h} px portrait); the box, landmarks and lip and eye lines show what will move"
+    return overlay, f"{name}: {which}, {face_width:.0f} px wide in a {w}×{h} px portrait; {smallest_size(face, (h, w))}"
+
+
+def smallest_size(face, image_hw: tuple[int, int]) -> str:
+    """A hint naming the smallest output size (long side) at which the face is still big enough."""
+    from ..face import MIN_FACE_PX
+
+    x0, _, x1, _ = [float(v) for v in face.box]
+    need = MIN_FACE_PX * max(image_hw) / max(1.0, x1 - x0)
+    return f"use an output size of at least {int(np.ceil(need))} px (the face must stay {MIN_FACE_PX} px wide)"

@@ -63,7 +63,7 @@ def emotion_readout(free_text: str | None, timeline: str | None = None, intensit
     """Parse the page's emotion inputs and return the read-out HTML (never raises on bad text).
 
     Args:
-        free_text: the free-text emotion box (a label, a mix such as ``"happy 0.7, surprised 0.3"``
+        free_text: the free-text emotion box (a label, a mix such as ``"happy:0.7,surprised:0.3"``
             or a description such as ``"nervous but trying to smile"``).
         timeline: the optional timeline box; used instead of ``free_text`` when not blank.
         intensity: fixed intensity in [0, 1], or ``None`` to read it from the text.

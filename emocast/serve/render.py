@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import InputError
@@ -32,7 +32,7 @@ class RenderInputs:
         intensity: fixed intensity in [0, 1], or ``None`` to read it from the text.
         still: keep the head still (mouth and expression only).
         pose_scale: head-motion scale.
-        size: output width and height in pixels.
+        size: long side of the output in pixels (the portrait's framing is kept).
         face_index: which face to animate (``None``: the largest).
     """
 
@@ -59,6 +59,7 @@ class RenderResult:
         frames: number of video frames.
         elapsed: wall time of the render in seconds.
         summary: one line for the page.
+        notes: the generator's status lines (speech length, how the emotion was read, face choice).
     """
 
     video: str
@@ -66,6 +67,7 @@ class RenderResult:
     frames: int
     elapsed: float
     summary: str
+    notes: list[str] = field(default_factory=list)
 
 
 def video_info(path: str) -> tuple[int, float, int, int]:
@@ -149,18 +151,26 @@ class Renderer:
             InputError: bad input, with file names as the user knows them.
         """
         t0 = time.perf_counter()
+        notes: list[str] = []
+
+        def log(message: str) -> None:
+            notes.append(message)
+            if progress is not None:
+                progress(0.0, message)
+
         try:
             kw = self.prepare(ws, inp)
             if progress is not None:
-                progress(0.0, "starting")
+                progress(0.0, "reading the portrait, the speech and the emotion")
             generate = self._generate
             if generate is None:
                 from .. import generate
-            video = generate(progress=progress, **kw)
+            video = generate(progress=progress, log=log, **kw)
         except InputError as e:
             raise InputError(None, ws.relative_message(str(e))) from None
         frames, seconds, w, h = video_info(video)
         elapsed = time.perf_counter() - t0
         summary = (f"{seconds:.2f} s, {frames} frames at {w}×{h} px, "
                    f"rendered in {elapsed:.1f} s on the {kw['engine']} engine")
-        return RenderResult(video=video, seconds=seconds, frames=frames, elapsed=elapsed, summary=summary)
+        return RenderResult(video=video, seconds=seconds, frames=frames, elapsed=elapsed, summary=summary,
+                            notes=[ws.relative_message(n) for n in notes])
