@@ -14,6 +14,8 @@ from .identity import judge_identity
 from .lipsync import judge_lip_sync
 from .stability import judge_stability
 
+FRAME_BUDGET_BYTES = 2 << 30
+"""Decoded frames are shrunk (uniformly) when the whole video would take more memory than this."""
 MAX_EMOTION_FRAMES = 300
 """Longer videos are classified on every k-th frame so at most this many frames are judged."""
 
@@ -147,6 +149,49 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
     return res
 
 
+def load_frames(path: str | os.PathLike, budget: int = FRAME_BUDGET_BYTES) -> tuple[np.ndarray, float, float]:
+    """Decode every frame of a video, shrinking them when the video would not fit in ``budget`` bytes.
+
+    Returns:
+        ``(frames, fps, scale)``: ``uint8 (T, H, W, 3)`` RGB, frames per second, and the scale applied
+        to each side (1.0 = original size).
+
+    Raises:
+        InputError: missing or unreadable file, no video stream, no frames.
+    """
+    import av
+    import cv2
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, "video file not found")
+    frames: list[np.ndarray] = []
+    scale = 1.0
+    try:
+        with av.open(path) as c:
+            if not c.streams.video:
+                raise InputError(path, "no video stream in file")
+            vs = c.streams.video[0]
+            fps = float(vs.average_rate or vs.guessed_rate or 25)
+            n_est = vs.frames or int(float(vs.duration * vs.time_base) * fps + 1 if vs.duration else 0)
+            w, h = vs.codec_context.width, vs.codec_context.height
+            if n_est and w and h:
+                scale = min(1.0, math.sqrt(budget / (n_est * w * h * 3)))
+            for f in c.decode(vs):
+                a = f.to_ndarray(format="rgb24")
+                if scale < 1.0:
+                    a = cv2.resize(a, (max(2, round(a.shape[1] * scale)), max(2, round(a.shape[0] * scale))),
+                                   interpolation=cv2.INTER_AREA)
+                frames.append(a)
+    except InputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise InputError(path, f"cannot read video ({type(e).__name__})") from None
+    if not frames:
+        raise InputError(path, "video has no frames")
+    return np.stack(frames), fps, scale
+
+
 def evaluate(video: str | os.PathLike, image: str | os.PathLike, audio: str | os.PathLike,
              emotion: str | None = None, transcript: str | None = None, syncnet: str | None = None,
              inception: str | None = None, reference: str | None = None, progress: bool = False) -> dict:
@@ -164,15 +209,18 @@ def evaluate(video: str | os.PathLike, image: str | os.PathLike, audio: str | os
     Raises:
         InputError: unreadable inputs, and the cases of :func:`evaluate_arrays`.
     """
-    from ..media import load_audio, load_image, read_video
+    from ..media import load_audio, load_image
 
     intended_class(emotion)
-    frames, fps, _ = read_video(video, with_audio=False)
+    frames, fps, scale = load_frames(video)
     portrait = load_image(image)
     wav = load_audio(audio)
     res = evaluate_arrays(frames, fps, portrait, wav, emotion=emotion, transcript=transcript, syncnet=syncnet,
                           inception=inception, reference=reference, progress=progress,
                           portrait_name=os.fspath(image))
+    if scale < 1.0:
+        res["video"]["decoded_scale"] = round(scale, 4)
+        res["video"]["note"] = (res["video"].get("note", "") + f" frames judged at {scale:.2f}x size to fit in memory").strip()
     res = {"inputs": {"video": os.fspath(video), "image": os.fspath(image), "audio": os.fspath(audio),
                       "emotion": emotion, "transcript": transcript}, **res}
     return res

@@ -71,3 +71,16 @@ def test_missing_video_exits_2(astronaut_case, capsys):
     d, img, audio, video = astronaut_case
     assert main(["evaluate", str(d / "nope.mp4"), "--image", img, "--audio", audio]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_load_frames_full_and_within_budget(astronaut_case):
+    from emocast.evaluate.core import load_frames
+    from emocast.media import read_video
+
+    d, img, audio, video = astronaut_case
+    ref, fps_ref, _ = read_video(video, with_audio=False)
+    full, fps, scale = load_frames(video)
+    assert scale == 1.0 and fps == fps_ref and np.array_equal(full, ref)
+    small, _, scale = load_frames(video, budget=ref.nbytes // 4)
+    assert 0.45 < scale < 0.55 and len(small) == len(ref)
+    assert small.nbytes <= ref.nbytes // 4 * 1.05
