@@ -144,9 +144,9 @@ def test_bad_inputs(astronaut_png, tts_wav, tmp_path):
 
 def test_several_faces_largest_and_index(astronaut_png, tmp_path):
     a = Image.open(astronaut_png).convert("RGB")
-    canvas = Image.new("RGB", (1024 + 256, 512), "white")
+    canvas = Image.new("RGB", (512 + 384, 512), "white")
     canvas.paste(a, (0, 0))
-    canvas.paste(a.resize((256, 256)), (1024, 128))
+    canvas.paste(a.resize((384, 384)), (512, 128))
     canvas.save(tmp_path / "two.png")
     out = tmp_path / "two.mp4"
     r = run_cli("generate", "--image", tmp_path / "two.png", "--text", "Hi.", "--still", "-o", out)

@@ -6,9 +6,12 @@ irises (Kartynnik et al., 2019; Grishchenko et al., 2020) for 478 landmarks, map
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import sys
 import threading
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +23,27 @@ MIN_FACE_PX = 64
 """Smallest face (box width in the input image, pixels) that EmoCAST animates."""
 
 _lock = threading.Lock()
+warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated")
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence MediaPipe's C++ (absl/glog, TF Lite) log lines, which ignore Python's logging."""
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 @dataclass
@@ -61,7 +85,7 @@ def detect_faces(image: np.ndarray) -> list[Detection]:
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA) if scale < 1 else image
     dets: list[Detection] = []
     for sel in (1, 0):
-        with _lock:
+        with _lock, _quiet_stderr():
             res = _detector(sel).process(np.ascontiguousarray(small))
         for d in res.detections or []:
             bb = d.location_data.relative_bounding_box
@@ -76,7 +100,8 @@ def detect_faces(image: np.ndarray) -> list[Detection]:
 def _nms(dets: list[Detection], iou_max: float = 0.4) -> list[Detection]:
     keep: list[Detection] = []
     for d in sorted(dets, key=lambda d: -d.score):
-        if all(_iou(d.box, k.box) < iou_max for k in keep):
+        cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+        if all(_iou(d.box, k.box) < iou_max and not (k.box[0] < cx < k.box[2] and k.box[1] < cy < k.box[3]) for k in keep):
             keep.append(d)
     return keep
 
@@ -109,7 +134,7 @@ def mesh_landmarks(image: np.ndarray, box: np.ndarray, crop_px: int = 512) -> np
     M = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]], np.float32)
     crop = cv2.warpAffine(image, M, (crop_px, crop_px), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
-    with _lock:
+    with _lock, _quiet_stderr():
         res = _mesh().process(crop)
     if not res.multi_face_landmarks:
         return None

@@ -74,12 +74,13 @@ def native_sample_rate(path: str | os.PathLike) -> int | None:
 
 
 def resample(wav: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """Resample a mono waveform (polyphase filter), ``float32 (n * sr_out / sr_in,)``."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
+    """Resample a mono waveform with FFmpeg's resampler (PyAV), ``float32 (~n * sr_out / sr_in,)``."""
+    import av
 
     if sr_in == sr_out:
         return wav.astype(np.float32)
-    g = gcd(int(sr_in), int(sr_out))
-    return resample_poly(wav, sr_out // g, sr_in // g).astype(np.float32)
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wav, np.float32).reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = int(sr_in)
+    rs = av.AudioResampler(format="flt", layout="mono", rate=int(sr_out))
+    out = [f.to_ndarray().reshape(-1) for f in rs.resample(frame)] + [f.to_ndarray().reshape(-1) for f in rs.resample(None)]
+    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)

@@ -61,6 +61,34 @@ def _theme():
                              font_mono=["ui-monospace", "Consolas", "monospace"])
 
 
+class PortraitInput(gr.Image):
+    """``gr.Image`` whose unreadable uploads give the CLI's one-line message instead of a bare "Error".
+
+    Gradio opens an uploaded image before any handler runs; a corrupt file would fail there with no
+    message in the page. This re-reads it with :func:`emocast.media.load_image` to say why.
+    """
+
+    is_template = True  # the page draws it with Gradio's own image widget
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception as e:
+            name = os.path.basename(getattr(payload, "orig_name", None) or getattr(payload, "path", "") or "portrait")
+            message = f"{name}: cannot read image ({type(e).__name__})"
+            try:
+                from ..media import load_image
+
+                load_image(payload.path)
+            except InputError as err:
+                message = str(err).replace(str(payload.path), name)
+            except Exception:
+                pass
+            raise gr.Error(message, duration=None, print_exception=False) from None
+
+
 def _face_index(value) -> int | None:
     """The page's face number as ``face_index`` (0 and blank: the largest face)."""
     if value is None or value == "":
@@ -120,8 +148,8 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
-                portrait = gr.Image(label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath",
-                                    height=300, elem_id="portrait")
+                portrait = PortraitInput(label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath",
+                                         image_mode=None, height=300, elem_id="portrait")
                 face = gr.Image(label="Detected face (what will move)", interactive=False, height=300,
                                 elem_id="face", buttons=[])
                 face_status = gr.Markdown("Upload a portrait (or take a webcam snapshot) to see the face that will move.",
@@ -168,10 +196,9 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                             f"and {config.max_audio_seconds:g} s, text {config.max_text_chars} characters.",
                             elem_id="limits")
 
-        portrait.change(preview, [portrait, face_index], [face, face_status], show_progress="minimal",
-                        trigger_mode="always_last", concurrency_id="preview")
-        face_index.change(preview, [portrait, face_index], [face, face_status], show_progress="minimal",
-                          trigger_mode="always_last", concurrency_id="preview")
+        for trigger in (portrait.change, face_index.change):
+            trigger(preview, [portrait, face_index], [face, face_status], show_progress="minimal",
+                    trigger_mode="always_last", concurrency_id="preview")
         label.change(lambda v: v or gr.skip(), label, emotion, show_progress="hidden", queue=False)
         fixed.change(lambda f: gr.update(interactive=bool(f)), fixed, intensity, show_progress="hidden", queue=False)
         for trigger in (emotion.change, timeline.change, fixed.change, intensity.change):

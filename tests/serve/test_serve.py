@@ -285,6 +285,11 @@ def test_gradio_app_renders_reports_errors_and_cleans_up(tmp_path, monkeypatch, 
         a, b = gen.calls
         assert max(a["start"], b["start"]) < min(a["end"], b["end"]), "the two renders did not run at once"
 
+        # uploaded (or recorded) speech goes to the generator from the request's own folder
+        video, _ = client.predict(portrait=handle_file(red), api_name="/render",
+                                  **dict(args, audio=handle_file(_wav(tmp_path / "hello.wav", 0.5))))
+        assert gen.calls[-1]["audio"].endswith("hello.wav") and gen.calls[-1]["transcript"] == "Hello."
+
         big = tmp_path / "big.png"
         from PIL import Image
 
@@ -293,6 +298,11 @@ def test_gradio_app_renders_reports_errors_and_cleans_up(tmp_path, monkeypatch, 
             client.predict(portrait=handle_file(str(big)), api_name="/render", **args)
         assert "big.png: portrait is 0.1 MB, larger than the 0.05 MB limit" in str(e.value)
         assert "Traceback" not in str(e.value)
+        broken = tmp_path / "broken.png"
+        broken.write_bytes(b"\x89PNG\r\n\x1a\n this is not really a picture")
+        with pytest.raises(Exception) as e:
+            client.predict(portrait=handle_file(str(broken)), api_name="/render", **args)
+        assert "broken.png: cannot read image (UnidentifiedImageError)" in str(e.value)
         assert os.listdir(os.path.join(root, "requests")) == []
     finally:
         demo.close()
