@@ -126,7 +126,9 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
     seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
     arch = np.clip(1.0 - (dx / (0.5 * width * 1.02)) ** 2, 0, 1)  # fades into the corners
-    tooth_light = (0.55 + 0.45 * arch ** 0.7) * (0.72 + 0.28 * seam)
+    # Seams between teeth only read on a mouth open wide enough to see single teeth.
+    seam_k = 0.28 * float(np.clip((open_h.max() / s - 0.05) / 0.08, 0, 1))
+    tooth_light = (0.55 + 0.45 * arch ** 0.7) * (1 - seam_k + seam_k * seam)
     tip_round = 0.18 * s * (1 - np.sin(np.pi * frac)) * 0.12
 
     if upper_teeth > 0:
@@ -136,6 +138,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         gum = np.clip((ys - yu) / (0.03 * s + 1e-6), 0, 1) * 0.25 + 0.75  # shadow under the upper lip
         col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None])
         img = img * (1 - t[..., None]) + col * t[..., None]
+    lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
         length = np.minimum(open_h * 0.4, 0.09 * s) * lower_teeth
         top = yl - length + tip_round[None, :] * 0.5

@@ -58,6 +58,8 @@ def espeak_to_arpabet(name: str) -> str | None:
     if n.startswith("_") or n in {"||", "|"}:
         return "SIL"
     n = n.replace(";", "")
+    if not n:
+        return None
     if n in _ESPEAK:
         return _ESPEAK[n]
     if n[:2] in _ESPEAK:
