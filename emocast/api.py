@@ -90,6 +90,12 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         raise InputError("--audio", "give exactly one of an audio file or --text to speak")
     if engine not in ("cpu", "neural"):
         raise InputError("--engine", f"unknown engine {engine!r} (cpu or neural)")
+    if engine == "neural":
+        if not weights:
+            raise InputError("--weights", "the neural engine needs --weights DIR (a folder laid out like the EmoCAST release)")
+        from .neural import check_weights
+
+        check_weights(weights)  # one-line InputError listing what is missing, before any heavy work
     if not 0 < fps <= 60:
         raise InputError("--fps", f"fps {fps} is outside 1..60")
     if size is not None and not 64 <= size <= 4096:
@@ -153,9 +159,9 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
     track = build_track(segs, n_frames, fps)
 
     if engine == "neural":
-        from .neural import generate_frames  # noqa: F401  (GPU engine; raises InputError on missing weights)
+        from .neural import generate_frames
 
-        frames = generate_frames(img, wav, track, weights, progress=bool(progress))
+        frames = generate_frames(img, wav, track, weights, progress=progress is True, landmarks=face.landmarks[:, :2] / scale)
         render_iter = (np.asarray(f) for f in frames)
         H, W = 512, 512
     else:
