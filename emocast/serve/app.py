@@ -61,32 +61,37 @@ def _theme():
                              font_mono=["ui-monospace", "Consolas", "monospace"])
 
 
-class PortraitInput(gr.Image):
-    """``gr.Image`` whose unreadable uploads give the CLI's one-line message instead of a bare "Error".
+def _readable_portraits(image: gr.Image) -> gr.Image:
+    """Make ``image`` report unreadable uploads with the CLI's one-line message, not a bare "Error".
 
-    Gradio opens an uploaded image before any handler runs; a corrupt file would fail there with no
-    message in the page. This re-reads it with :func:`emocast.media.load_image` to say why.
+    Gradio opens an uploaded image before any handler runs, so a corrupt file would fail there
+    with no message in the page. The wrapped ``preprocess`` re-reads such a file with
+    :func:`emocast.media.load_image` to say why. (A subclass of ``gr.Image`` would do the same, but
+    Gradio writes a ``.pyi`` stub beside the module of every component subclass.)
     """
+    inner = image.preprocess
 
-    is_template = True  # the page draws it with Gradio's own image widget
-
-    def preprocess(self, payload):
+    def preprocess(payload):
         try:
-            return super().preprocess(payload)
+            return inner(payload)
         except gr.Error:
             raise
         except Exception as e:
-            name = os.path.basename(getattr(payload, "orig_name", None) or getattr(payload, "path", "") or "portrait")
+            path = str(getattr(payload, "path", "") or "")
+            name = os.path.basename(getattr(payload, "orig_name", None) or path or "portrait")
             message = f"{name}: cannot read image ({type(e).__name__})"
             try:
                 from ..media import load_image
 
-                load_image(payload.path)
+                load_image(path)
             except InputError as err:
-                message = str(err).replace(str(payload.path), name)
+                message = str(err).replace(path, name)
             except Exception:
                 pass
             raise gr.Error(message, duration=None, print_exception=False) from None
+
+    image.preprocess = preprocess
+    return image
 
 
 def _face_index(value) -> int | None:
@@ -148,8 +153,9 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=280):
-                portrait = PortraitInput(label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath",
-                                         image_mode=None, height=300, elem_id="portrait")
+                portrait = _readable_portraits(gr.Image(
+                    label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None,
+                    height=300, elem_id="portrait"))
                 face = gr.Image(label="Detected face (what will move)", interactive=False, height=300,
                                 elem_id="face", buttons=[])
                 face_status = gr.Markdown("Upload a portrait (or take a webcam snapshot) to see the face that will move.",

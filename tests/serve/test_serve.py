@@ -303,6 +303,8 @@ def test_gradio_app_renders_reports_errors_and_cleans_up(tmp_path, monkeypatch, 
         with pytest.raises(Exception) as e:
             client.predict(portrait=handle_file(str(broken)), api_name="/render", **args)
         assert "broken.png: cannot read image (UnidentifiedImageError)" in str(e.value)
+        # building the page must not write into the package (Gradio stubs component subclasses)
+        assert not [f for f in os.listdir(os.path.dirname(app.__file__)) if f.endswith(".pyi")]
         assert os.listdir(os.path.join(root, "requests")) == []
     finally:
         demo.close()
