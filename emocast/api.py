@@ -84,6 +84,10 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         info.messages.append(m)
         say(m)
 
+    def stage(frac, msg):  # coarse progress before the per-frame render (callable progress only)
+        if callable(progress):
+            progress(frac, msg)
+
     t0 = time.perf_counter()
     output = check_writable(output)
     if (audio is None) == (text is None):
@@ -102,6 +106,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         raise InputError("--size", f"size {size} is outside 64..4096")
 
     # Portrait
+    stage(0.0, "finding the face")
     img_name = image if isinstance(image, (str, os.PathLike)) else "image"
     img = load_image(image) if isinstance(image, (str, os.PathLike)) else _check_array(image)
     from .face import analyse
@@ -120,6 +125,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
     info.timings["face_s"] = time.perf_counter() - t0
 
     # Speech
+    stage(0.0, "analysing speech")
     t1 = time.perf_counter()
     phones = None
     if text is not None:
@@ -149,6 +155,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
     note(f"speech: {duration:.2f} s, phonemes from {speech.phone_source} ({len(speech.phones)} segments)")
 
     # Emotion
+    stage(0.0, "reading the emotion")
     from .emotion import build_track, parse_emotion
 
     segs = parse_emotion(emotion, intensity=intensity, duration=duration)
