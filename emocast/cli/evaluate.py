@@ -15,6 +15,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "independent of the generator: FER2013 emotion classifier (fer package weights), dlib face "
                     "descriptor (identity), dlib 68-point mouth aperture vs the audio (lip sync), landmark "
                     "jitter and background motion (stability).",
+        epilog="example:\n  emocast evaluate out.mp4 --image portrait.jpg --audio speech.wav --emotion fear --json figures.json\n\n"
+               "lip_sync.offset_frames > 0 means the audio lags the video (a sound comes after the mouth movement "
+               "that matches it);\ndelaying the audio track by n frames adds n. A real talking face reads about +3 "
+               "(the mouth moves ahead of the sound).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("video", help="video to judge (mp4)")
     p.add_argument("--image", required=True, help="the portrait the video was made from")
