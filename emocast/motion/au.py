@@ -100,7 +100,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     w = upper * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.55 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.2, 1)
     put("AU10", w[:, None] * up * 0.06 + (_g(u, ar, 0.07) + _g(u, al, 0.07))[:, None] * up * 0.015)
     # AU12 lip corner puller: corners up and out along the zygomatic line; AU12R/AU14R right side only.
-    for name, side_sel, vec in (("AU12", None, np.array([0.09, -0.075])), ("AU12R", "R", np.array([0.08, -0.06])),
+    for name, side_sel, vec in (("AU12", None, np.array([0.09, -0.09])), ("AU12R", "R", np.array([0.08, -0.06])),
                                 ("AU14R", "R", np.array([0.035, 0.0]))):
         for c, sgn, side in ((rc, -1.0, "R"), (lc, 1.0, "L")):
             if side_sel and side != side_sel:
@@ -109,7 +109,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
             put(name, w[:, None] * np.array([sgn * vec[0], vec[1]]))
     # AU15 lip corner depressor.
     w = (_g(u, rc, 0.12) + _g(u, lc, 0.12)) * (1 - above_eyes)
-    put("AU15", w[:, None] * np.array([0.0, 0.065]) + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [0.012, 0])
+    put("AU15", w[:, None] * np.array([0.0, 0.09]) + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [0.012, 0])
     # AU16 lower lip depressor: lower lip middle down (shows lower teeth).
     w = lower * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.15, 1)
     put("AU16", w[:, None] * np.array([0.0, 0.045]))
