@@ -21,7 +21,11 @@ Figures (see :func:`judge_lip_sync`):
   (mouths open in pauses, close on loud /m/), so the spectrum is used instead.
 
   **Sign**: ``offset_frames > 0`` means the audio lags the video (a sound comes that many frames
-  after the mouth movement that matches it); delaying the audio track by n frames adds n.
+  after the mouth movement that matches it); delaying the audio track by n frames adds n. (SyncNet's
+  own "AV offset" uses the opposite sign.) A real talking face reads about +3 frames here: lips and
+  jaw reach a vowel's opening before its sound peaks (anticipatory articulation), so a zero offset
+  is not what natural speech gives on this measure; the judge has no lag of its own (a planted lag
+  is recovered exactly, see the tests).
 """
 from __future__ import annotations
 

@@ -182,7 +182,8 @@ def lse(model, crops_bgr: np.ndarray, wav: np.ndarray, sr: int = 16000, vshift: 
 
     Returns:
         dict ``lse_d`` (lower is better), ``lse_c`` (higher is better), ``syncnet_offset`` (frames,
-        SyncNet's own sign: ``vshift - argmin``), ``frames_scored``.
+        SyncNet's own sign ``vshift - argmin``: positive when the video lags the audio, i.e. the
+        *opposite* of :mod:`emocast.evaluate.lipsync`'s ``offset_frames``), ``frames_scored``.
 
     Raises:
         InputError: fewer than 6 frames.
