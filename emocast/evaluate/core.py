@@ -159,37 +159,10 @@ def load_frames(path: str | os.PathLike, budget: int = FRAME_BUDGET_BYTES) -> tu
     Raises:
         InputError: missing or unreadable file, no video stream, no frames.
     """
-    import av
-    import cv2
+    from ..media import read_video
 
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputError(path, "video file not found")
-    frames: list[np.ndarray] = []
-    scale = 1.0
-    try:
-        with av.open(path) as c:
-            if not c.streams.video:
-                raise InputError(path, "no video stream in file")
-            vs = c.streams.video[0]
-            fps = float(vs.average_rate or vs.guessed_rate or 25)
-            n_est = vs.frames or int(float(vs.duration * vs.time_base) * fps + 1 if vs.duration else 0)
-            w, h = vs.codec_context.width, vs.codec_context.height
-            if n_est and w and h:
-                scale = min(1.0, math.sqrt(budget / (n_est * w * h * 3)))
-            for f in c.decode(vs):
-                a = f.to_ndarray(format="rgb24")
-                if scale < 1.0:
-                    a = cv2.resize(a, (max(2, round(a.shape[1] * scale)), max(2, round(a.shape[0] * scale))),
-                                   interpolation=cv2.INTER_AREA)
-                frames.append(a)
-    except InputError:
-        raise
-    except (av.error.FFmpegError, ValueError, OSError) as e:
-        raise InputError(path, f"cannot read video ({type(e).__name__})") from None
-    if not frames:
-        raise InputError(path, "video has no frames")
-    return np.stack(frames), fps, scale
+    frames, fps, _, scale = read_video(path, with_audio=False, budget_bytes=budget, return_scale=True)
+    return frames, fps, scale
 
 
 def evaluate(video: str | os.PathLike, image: str | os.PathLike, audio: str | os.PathLike,

@@ -153,37 +153,55 @@ def write_video(path, frames: Iterable[np.ndarray], audio: np.ndarray | None = N
     return os.fspath(path)
 
 
-def read_video(path, max_frames: int | None = None, with_audio: bool = True):
+def read_video(path, max_frames: int | None = None, with_audio: bool = True, budget_bytes: int | None = None,
+               return_scale: bool = False):
     """Decode a video.
 
     Args:
         path: video file.
         max_frames: stop after this many frames.
         with_audio: also decode the first audio stream to 16 kHz mono.
+        budget_bytes: when the decoded frames would exceed this many bytes, every frame is shrunk by
+            the same factor (area interpolation) so they fit.
+        return_scale: also return the scale applied to each side (1.0 = original size).
 
     Returns:
-        ``(frames, fps, audio)``: ``uint8`` array ``(T, H, W, 3)`` RGB, frames per second (float),
-        and ``float32`` waveform at 16 kHz (or ``None`` when there is no audio or ``with_audio`` is
-        false).
+        ``(frames, fps, audio)`` (plus ``scale`` with ``return_scale``): ``uint8 (T, H, W, 3)`` RGB,
+        frames per second (float), and ``float32`` waveform at 16 kHz (or ``None`` when there is no
+        audio or ``with_audio`` is false).
 
     Raises:
-        InputError: missing or unreadable file, or no video stream.
+        InputError: missing or unreadable file, no video stream, or no frames.
     """
+    import math
+
     import av
+    import cv2
+
     from .audio import load_audio
 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise InputError(path, "video file not found")
     frames = []
+    scale = 1.0
     try:
         with av.open(path) as c:
             if not c.streams.video:
                 raise InputError(path, "no video stream in file")
             vs = c.streams.video[0]
             fps = float(vs.average_rate or vs.guessed_rate or 25)
+            if budget_bytes:
+                n_est = vs.frames or (int(float(vs.duration * vs.time_base) * fps) + 1 if vs.duration else 0)
+                w, h = vs.codec_context.width, vs.codec_context.height
+                if n_est and w and h:
+                    scale = min(1.0, math.sqrt(budget_bytes / (n_est * w * h * 3)))
             for f in c.decode(vs):
-                frames.append(f.to_ndarray(format="rgb24"))
+                a = f.to_ndarray(format="rgb24")
+                if scale < 1.0:
+                    a = cv2.resize(a, (max(2, round(a.shape[1] * scale)), max(2, round(a.shape[0] * scale))),
+                                   interpolation=cv2.INTER_AREA)
+                frames.append(a)
                 if max_frames is not None and len(frames) >= max_frames:
                     break
             has_audio = bool(c.streams.audio)
@@ -194,4 +212,5 @@ def read_video(path, max_frames: int | None = None, with_audio: bool = True):
     if not frames:
         raise InputError(path, "video has no frames")
     audio = load_audio(path, check_silence=False) if (with_audio and has_audio) else None
-    return np.stack(frames), fps, audio
+    out = (np.stack(frames), fps, audio)
+    return out + (scale,) if return_scale else out

@@ -8,7 +8,7 @@ import numpy as np
 from ..emotion.aus import dynamics, to_action_units
 from ..emotion.track import EmotionTrack
 from ..speech.analyse import SpeechAnalysis
-from .au import AU_INDEX, AU_NAMES
+from .au import AU_INDEX
 from .blinks import blink_curve
 from .pose import head_pose
 from .visemes import MOUTH_AUS, mouth_curves
