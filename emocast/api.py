@@ -142,10 +142,10 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
             raise InputError("audio", "audio is empty or silent")
         out_audio, out_sr = wav, SAMPLE_RATE
     else:
-        wav = load_audio(audio)
         sr = native_sample_rate(audio) or SAMPLE_RATE
         out_sr = sr if sr in (16000, 22050, 24000, 32000, 44100, 48000) else 48000
-        out_audio = wav if out_sr == SAMPLE_RATE else load_audio(audio, sr=out_sr, check_silence=False)
+        out_audio = load_audio(audio, sr=out_sr)
+        wav = resample(out_audio, out_sr, SAMPLE_RATE)
     from .speech import analyse as analyse_speech
 
     speech = analyse_speech(wav, transcript=transcript, phones=phones)

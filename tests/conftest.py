@@ -60,8 +60,6 @@ def write_wav(path, wav: np.ndarray, sr: int) -> None:
     with av.open(str(path), "w", format="wav") as c:
         s = c.add_stream("pcm_s16le", rate=sr)
         s.layout = "mono"
-        from fractions import Fraction
-
         f = av.AudioFrame.from_ndarray((np.clip(wav, -1, 1) * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
         f.sample_rate = sr
         for pkt in s.encode(f):

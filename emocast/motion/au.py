@@ -176,10 +176,14 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     return d.astype(np.float32)
 
 
-def close_mouth_field(face: FaceModel) -> np.ndarray:
+def close_mouth_field(face: FaceModel, basis: np.ndarray | None = None) -> np.ndarray:
     """Displacement that closes the portrait's own open mouth (neutral closed lips).
 
     Inner lips meet at their midline; the lip bodies and the jaw follow in proportion.
+
+    Args:
+        face: the analysed portrait.
+        basis: its :func:`au_basis`, when the caller has it already.
 
     Returns:
         ``float32 (478, 2)`` in face-normalised units (zero for a closed mouth).
@@ -199,7 +203,7 @@ def close_mouth_field(face: FaceModel) -> np.ndarray:
     d[up_rest] += np.array([0.0, gap * 0.25])
     d[lo_rest] -= np.array([0.0, gap * 0.45])
     # The chin rises with the lower lip when the jaw was dropped.
-    B = au_basis(face)[AU_INDEX["AU26"]]
+    B = (au_basis(face) if basis is None else basis)[AU_INDEX["AU26"]]
     jaw_part = max(0.0, gap - 0.03) * 0.6 / 0.26
     body = np.ones(len(u), bool)
     body[T.LOWER_LIP] = False

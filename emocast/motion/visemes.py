@@ -37,8 +37,8 @@ _T = {
 
 
 def viseme_target(label: str) -> np.ndarray:
-    """Mouth target ``float32 (6,)`` over :data:`MOUTH_AUS` for an ARPAbet phone."""
-    return np.asarray(_T.get(label, _T["AH"] if label not in ("SIL",) else _T["SIL"]), np.float32)
+    """Mouth target ``float32 (6,)`` over :data:`MOUTH_AUS` for an ARPAbet phone (unknown ones: ``AH``)."""
+    return np.asarray(_T.get(label, _T["AH"]), np.float32)
 
 
 def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: np.ndarray | float = 1.0,
@@ -50,7 +50,8 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
         n_frames: number of video frames.
         fps: frames per second.
         amplitude: speech motion gain, scalar or ``(n_frames,)`` (emotion: anger > 1, sadness < 1).
-        smooth_s: coarticulation kernel sigma in seconds, scalar or ``(n_frames,)`` (sadness slower).
+        smooth_s: coarticulation kernel sigma in seconds, scalar or ``(n_frames,)`` (sadness slower);
+            one kernel serves the clip, of the mean width.
 
     Returns:
         ``(curves, shut)``: ``float32 (n_frames, 6)`` activations over :data:`MOUTH_AUS` (the AU25/AU26
@@ -69,10 +70,8 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
         if p.label in BILABIALS:
             bil[a:b] = 1.0
     env = np.interp(t100, np.arange(len(speech.envelope)) * speech.hop_s, speech.envelope)
-    # Coarticulation: a Gaussian blend whose width may vary over time (emotion).
-    sig_f = np.broadcast_to(np.asarray(smooth_s, np.float32), (n_frames,)) if np.ndim(smooth_s) else None
-    sig = float(np.mean(sig_f)) if sig_f is not None else float(smooth_s)
-    k = _gauss_kernel(sig / hop)
+    # Coarticulation: a Gaussian blend of the targets.
+    k = _gauss_kernel(float(np.mean(smooth_s)) / hop)
     sm = np.stack([np.convolve(np.pad(tgt[:, j], len(k) // 2, mode="edge"), k, mode="valid") for j in range(tgt.shape[1])], 1)
     # Loudness opens the jaw further; quiet speech barely moves it.
     gain = np.clip(0.45 + 0.9 * env, 0.3, 1.25)

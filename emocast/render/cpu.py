@@ -37,7 +37,7 @@ class CPURenderer:
         self.R, self.s = R, s
         est = face.expression
         # Start from the portrait's neutral: mouth closed, corners level, brows back (DESIGN.md).
-        neutral = close_mouth_field(face) + neutral_corners_field(face)
+        neutral = close_mouth_field(face, self.basis) + neutral_corners_field(face)
         for name in ("AU1", "AU2", "AU4"):
             neutral -= est.get(name, 0.0) * self.basis[AU_INDEX[name]]
         self.neutral = neutral
@@ -67,8 +67,7 @@ class CPURenderer:
         pts = self.src.copy()
         pts[:, :2] += (d @ self.R.T) * self.s
         if np.any(pose):
-            q = (pts - self.pivot) @ rotation(*pose).T + self.pivot
-            pts = q
+            pts = (pts - self.pivot) @ rotation(*pose).T + self.pivot
         return pts[:, :2]
 
     def _fine_boxes(self, tgt: np.ndarray) -> list:

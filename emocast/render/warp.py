@@ -96,7 +96,8 @@ class Warper:
             return out
         ids = np.zeros((h, w), np.int32)
         # Larger triangles first so thin lip and lid triangles drawn later win on shared edges.
-        area = np.abs(np.cross(tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]))
+        e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
+        area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
         g = (tri_pts[sel] - [ox, oy]) / step
         polys = np.round(g * (1 << _SHIFT)).astype(np.int32)
         for k in np.argsort(-area):

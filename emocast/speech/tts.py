@@ -116,7 +116,7 @@ def synthesize(text: str, voice: str = "en-us", rate_wpm: int = 160, pitch: int 
             while ev[i].type != _EVENT_LIST_TERMINATED:
                 e = ev[i]
                 name = e.id.string.decode("ascii", "replace") if e.type == _EVENT_PHONEME else ""
-                events.append((e.type, e.sample, name, e.text_position))
+                events.append((e.type, e.sample, name, e.text_position, e.length))
                 i += 1
             return 0
 
@@ -132,10 +132,10 @@ def synthesize(text: str, voice: str = "en-us", rate_wpm: int = 160, pitch: int 
     total = audio.size / sr
     phones: list[Phone] = []
     words: list[tuple[float, str]] = []
-    ph_events = [(s / sr, name) for t, s, name, _ in events if t == _EVENT_PHONEME]
-    for t, s, _, pos in events:
+    ph_events = [(s / sr, name) for t, s, name, _, _ in events if t == _EVENT_PHONEME]
+    for t, s, _, pos, length in events:
         if t == _EVENT_WORD:
-            words.append((s / sr, ""))
+            words.append((s / sr, text[max(pos - 1, 0):max(pos - 1, 0) + length]))
     for k, (start, name) in enumerate(ph_events):
         end = ph_events[k + 1][0] if k + 1 < len(ph_events) else total
         label = espeak_to_arpabet(name)
