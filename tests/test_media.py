@@ -99,6 +99,9 @@ def test_video_roundtrip_and_atomic(tmp_path):
     f, fps, a = read_video(p)
     assert f.shape[0] == 30 and fps == 25 and abs(len(a) / 16000 - 1.2) < 0.04
     assert not [x for x in os.listdir(tmp_path) if x.startswith(".emocast-")]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(p).st_mode & 0o777 == 0o666 & ~umask  # readable like any file the user makes
 
     def boom():
         yield frames[0]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from fractions import Fraction
 from typing import Iterable
 
@@ -55,8 +55,9 @@ class VideoWriter:
         self.fps = int(fps)
         self.audio = audio
         self.sr = int(sr)
-        fd, self.tmp = tempfile.mkstemp(suffix=".mp4", prefix=".emocast-", dir=os.path.dirname(os.path.abspath(self.path)))
-        os.close(fd)
+        # A fresh hidden name beside the output; FFmpeg creates the file, so it gets the usual
+        # permissions (0666 less the umask), not mkstemp's 0600, and keeps them through the rename.
+        self.tmp = os.path.join(os.path.dirname(os.path.abspath(self.path)), f".emocast-{uuid.uuid4().hex}.mp4")
         self._c = av.open(self.tmp, "w", format="mp4", options={"movflags": "+faststart"})
         self._v = self._c.add_stream("libx264", rate=self.fps)
         self._v.width, self._v.height = self.enc_w, self.enc_h
