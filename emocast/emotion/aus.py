@@ -16,11 +16,13 @@ from .track import EmotionTrack
 PROTOTYPES: dict[str, dict[str, float]] = {
     "neutral": {},
     "happy": {"AU6": 0.9, "AU12": 1.0, "AU25": 0.35, "AU26": 0.08},
-    "sad": {"AU1": 1.0, "AU4": 0.6, "AU15": 1.0, "AU17": 0.5, "AU43": 0.22},
-    "angry": {"AU4": 1.0, "AU5": 0.35, "AU7": 0.9, "AU9": 0.25, "AU10": 0.35, "AU23": 0.9, "AU24": 0.6},
-    "fear": {"AU1": 1.0, "AU2": 0.7, "AU4": 0.6, "AU5": 1.0, "AU7": 0.2, "AU20": 1.0, "AU25": 0.6, "AU26": 0.2},
-    "disgusted": {"AU4": 0.4, "AU7": 0.4, "AU9": 1.0, "AU10": 0.9, "AU15": 0.5, "AU16": 0.3, "AU17": 0.4},
-    "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU25": 0.8, "AU26": 0.55},
+    "sad": {"AU1": 1.0, "AU4": 0.8, "AU15": 1.0, "AU17": 0.6, "AU43": 0.25},
+    "angry": {"AU4": 1.2, "AU5": 0.6, "AU7": 0.7, "AU9": 0.3, "AU10": 0.5, "AU15": 0.3, "AU17": 0.4, "AU23": 0.6,
+              "AU24": 0.3},
+    "fear": {"AU1": 1.0, "AU2": 0.6, "AU4": 0.8, "AU5": 1.2, "AU15": 0.4, "AU16": 0.4, "AU20": 1.0, "AU25": 0.6,
+             "AU26": 0.3},
+    "disgusted": {"AU4": 0.6, "AU7": 0.5, "AU9": 1.0, "AU10": 1.0, "AU15": 0.5, "AU16": 0.3, "AU17": 0.5},
+    "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU25": 0.6, "AU26": 0.8},
     "contempt": {"AU12R": 0.8, "AU14R": 0.8, "AU7": 0.2},
 }
 """AU activations at intensity 1 per MEAD emotion."""

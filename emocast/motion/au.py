@@ -76,13 +76,13 @@ def au_basis(face: FaceModel) -> np.ndarray:
     # AU4 brow lowerer: brows down and together, strongest at the inner ends.
     w = (_g(u, inner_r, 0.2) + _g(u, inner_l, 0.2) + 0.5 * (_g(u, brows_r, 0.2) + _g(u, brows_l, 0.2))) * above_eyes
     inward = np.stack([-np.sign(u[:, 0]), np.zeros(n)], 1)
-    put("AU4", w[:, None] * (np.array([0.0, 0.06]) + inward * 0.035))
+    put("AU4", w[:, None] * (np.array([0.0, 0.08]) + inward * 0.045))
     lids_up = _onehot(T.RIGHT_EYE_UPPER + T.LEFT_EYE_UPPER)
     lids_up_outer = _onehot(T.RIGHT_LID_UPPER_OUTER + T.LEFT_LID_UPPER_OUTER)
     lids_lo = _onehot(T.RIGHT_EYE_LOWER + T.LEFT_EYE_LOWER)
     put("AU4", (0.25 * lids_up + 0.3 * lids_up_outer)[:, None] * np.array([0.0, 0.025]))
     # AU5 upper lid raiser (eyes widen), AU7 lid tightener (narrow from below).
-    put("AU5", (lids_up + 0.5 * lids_up_outer)[:, None] * up * 0.03)
+    put("AU5", (lids_up + 0.5 * lids_up_outer)[:, None] * up * 0.04)
     put("AU5", lids_lo[:, None] * np.array([0.0, 0.008]))
     put("AU7", lids_lo[:, None] * up * 0.022 + lids_up[:, None] * np.array([0.0, 0.012]))
     # AU6 cheek raiser: cheeks and lower lids up (the "Duchenne" squint).
@@ -135,6 +135,9 @@ def au_basis(face: FaceModel) -> np.ndarray:
     put("AU25", ((lower - inner_lo).clip(0))[:, None] * np.array([0, 0.025]))
     # AU26 jaw drop: the lower face rotates down with the jaw.
     put("AU26", jaw_w[:, None] * np.array([0.0, 0.26]))
+    # ... and the relaxed lips round a little: the corners move in as the jaw opens.
+    w = (_g(u, rc, 0.1) + _g(u, lc, 0.1)) * (1 - above_eyes)
+    put("AU26", (w * -np.sign(u[:, 0] - mouth[0]))[:, None] * [0.035, 0])
     # AU43 eyes closed: upper lids onto the lower lids, lid skin follows part way.
     for upper_idx, lower_idx, outer_idx in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_UPPER_OUTER),
                                             (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_UPPER_OUTER)):
@@ -144,6 +147,27 @@ def au_basis(face: FaceModel) -> np.ndarray:
             B[AU_INDEX["AU43"], k] += gap * 0.45
             B[AU_INDEX["AU43"], j] -= gap * 0.06
     return B
+
+
+def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Visibility of the upper and lower teeth rows from action units.
+
+    The upper row shows whenever the lips part (it hangs from the upper lip; the value scales how much
+    of it shows, more when the lip is raised or the corners pulled); the lower row shows on
+    a stretched or depressed lower lip (AU20 fear, AU16, AU10 bared teeth) or a wide jaw drop.
+
+    Args:
+        aus: ``(..., n_AU)`` activations in :data:`AU_NAMES` order.
+
+    Returns:
+        ``(upper, lower)``, each ``float32 (...)`` in 0..1.
+    """
+    a = lambda n: aus[..., AU_INDEX[n]]  # noqa: E731
+    lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
+    # A relaxed upper lip covers most of the upper teeth; smiling (AU12), raising it (AU10) or stretching
+    # the lips (AU20) bares them, a dropped jaw (surprise) leaves them high in a dark mouth.
+    upper = np.clip(0.55 + 0.45 * a("AU12") + 0.5 * a("AU10") + 0.3 * a("AU20") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
+    return upper.astype(np.float32), lower.astype(np.float32)
 
 
 def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.78, amount: float = 1.0) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 from ..emotion.aus import dynamics, to_action_units
 from ..emotion.track import EmotionTrack
 from ..speech.analyse import SpeechAnalysis
-from .au import AU_INDEX
+from .au import AU_INDEX, teeth_rows
 from .blinks import blink_curve
 from .pose import head_pose
 from .visemes import MOUTH_AUS, mouth_curves
@@ -82,7 +82,6 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
         pose = head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
                          scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
                          pitch_offset=pose_scale * dynamics(track, "pitch"))
-    a = lambda n: aus[:, AU_INDEX[n]]  # noqa: E731
-    lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
-    return FaceMotion(aus=np.clip(aus, -0.2, 1.3).astype(np.float32), pose=pose, upper_teeth=np.ones(n_frames, np.float32),
-                      lower_teeth=lower.astype(np.float32), fps=fps)
+    upper, lower = teeth_rows(aus)
+    return FaceMotion(aus=np.clip(aus, -0.2, 1.3).astype(np.float32), pose=pose, upper_teeth=upper,
+                      lower_teeth=lower, fps=fps)

@@ -1,12 +1,14 @@
 """The CPU renderer: FaceMotion -> target landmarks -> mesh warp of the portrait + mouth interior."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..face import topology as T
 from ..face.model import FaceModel
 from ..motion.au import AU_INDEX, au_basis, close_mouth_field, neutral_corners_field
 from .mouth import MouthStyle, draw_mouth
+from .texture import TextureLayers
 from .warp import Warper
 
 N_WARP = 468  # mesh points that drive the warp (the iris points do not: they would tear the lids)
@@ -21,6 +23,41 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return Rz @ Ry @ Rx
 
 
+def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
+    """The portrait with its own open mouth (teeth, darkness) inpainted in lip colour.
+
+    The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
+    two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles.
+    Filling the opening (OpenCV's Telea inpainting, from the lips around it) removes them; the mouth
+    interior of each frame is drawn afresh by :func:`emocast.render.mouth.draw_mouth`.
+
+    Args:
+        image: ``uint8 (H, W, 3)`` RGB portrait.
+        face: its :class:`FaceModel`.
+
+    Returns:
+        ``uint8 (H, W, 3)``: a filled copy, or ``image`` itself when the mouth is closed.
+    """
+    p = face.points
+    s = face.interocular
+    gap = float(np.mean(p[T.LIPS_INNER_LOWER[1:-1], 1] - p[T.LIPS_INNER_UPPER[1:-1], 1]))
+    smile = face.expression.get("AU12", 0.0)
+    if gap < 1.0 and smile < 0.2:
+        return image
+    mask = np.zeros(image.shape[:2], np.uint8)
+    if gap >= 1.0:
+        inner = np.concatenate([p[T.LIPS_INNER_UPPER], p[T.LIPS_INNER_LOWER][::-1][1:-1]])
+        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255)
+    # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
+    # few pixels, where they alias into dotted lines.
+    for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):
+        a, b = p[inner_c], p[outer] + (p[outer] - p[inner_c]) / max(np.linalg.norm(p[outer] - p[inner_c]), 1e-6) * 0.03 * s
+        cv2.line(mask, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 255, max(1, int(round(0.03 * s))))
+    r = max(1, int(round(0.012 * s)))
+    mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    return cv2.inpaint(image, mask, max(2, 2 * r), cv2.INPAINT_TELEA)
+
+
 class CPURenderer:
     """Render frames of one portrait.
 
@@ -30,6 +67,7 @@ class CPURenderer:
     """
 
     def __init__(self, image: np.ndarray, face: FaceModel):
+        image = fill_open_mouth(image, face)
         self.image = image
         self.face = face
         self.basis = au_basis(face)  # (nAU, 478, 2) normalised units
@@ -60,6 +98,7 @@ class CPURenderer:
         self.warper = Warper(image, src_pts, topology_points=topo,
                              excluded=set(T.LIPS_INNER_UPPER + T.LIPS_INNER_LOWER))
         self.style = MouthStyle.from_portrait(image, face.landmarks)
+        self.texture = TextureLayers(image, face)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """Target landmarks ``float64 (478, 2)`` in pixels for one frame's AUs ``(n_AU,)`` and pose ``(3,)``."""
@@ -85,6 +124,6 @@ class CPURenderer:
     def render(self, aus: np.ndarray, pose: np.ndarray, upper_teeth: float = 1.0, lower_teeth: float = 0.0) -> np.ndarray:
         """One frame, ``uint8 (H, W, 3)`` RGB."""
         tgt = self.landmarks(aus, pose)
-        frame = self.warper.warp(tgt[:N_WARP], fine_boxes=self._fine_boxes(tgt))
+        frame = self.warper.warp(tgt[:N_WARP], image=self.texture.apply(aus), fine_boxes=self._fine_boxes(tgt))
         draw_mouth(frame, tgt, self.style, self.s, upper_teeth=upper_teeth, lower_teeth=lower_teeth)
         return frame

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..face import topology as T
@@ -45,9 +46,9 @@ class MouthStyle:
         lum = float(skin @ np.array([0.299, 0.587, 0.114]))
         light = float(np.clip(lum / 165.0, 0.35, 1.35))
         tint = skin / max(skin.mean(), 1.0)
-        teeth = np.clip(np.array([238.0, 232.0, 218.0]) * (0.55 + 0.45 * light) * (0.85 + 0.15 * tint), 0, 255)
-        cavity = np.array([105.0, 40.0, 36.0]) * (0.6 + 0.4 * light)
-        tongue = np.array([178.0, 88.0, 92.0]) * (0.6 + 0.4 * light)
+        teeth = np.clip(np.array([226.0, 220.0, 204.0]) * (0.5 + 0.45 * light) * (0.85 + 0.15 * tint), 0, 255)
+        cavity = np.array([72.0, 30.0, 30.0]) * (0.6 + 0.4 * light)
+        tongue = np.array([160.0, 82.0, 84.0]) * (0.6 + 0.4 * light)
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
                    light=light)
 
@@ -94,6 +95,13 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Opening mask, anti-aliased on both lips and clipped between the inner corners.
     xl, xr = up[:, 0].min(), up[:, 0].max()
     inside = _smooth(ys - yu) * _smooth(yl - ys) * _smooth(xs[None, :] - xl) * _smooth(xr - xs[None, :])
+    # ... and kept within the outer lip contour, so an inner corner that lags behind a moving outer
+    # corner never leaves a trail of dark pixels outside the mouth.
+    outer = np.concatenate([p[T.LIPS_OUTER_UPPER], p[T.LIPS_OUTER_LOWER][::-1][1:-1]]) - [x0, y0]
+    lips = np.zeros(inside.shape, np.uint8)
+    cv2.fillPoly(lips, [np.round(outer * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
+    lips = cv2.erode(lips, np.ones((3, 3), np.uint8))
+    inside = inside * (lips.astype(np.float32) / 255.0)
     if inside.max() <= 0:
         return
     open_h = np.maximum(yl - yu, 0.0)
@@ -106,7 +114,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Back of the mouth: dark, lifting towards the lips and as the mouth opens wider.
     depth = np.clip(1.0 - np.abs(rel) ** 2, 0, 1)
     vpos = np.clip((ys - yu) / np.maximum(open_h, 1.0), 0, 1)
-    shade = (0.35 + 0.45 * open_frac) * (1.0 - 0.55 * depth * np.sin(np.pi * vpos))
+    shade = (0.35 + 0.3 * open_frac) * (1.0 - 0.55 * depth * np.sin(np.pi * vpos))
     img = style.cavity[None, None, :] * shade[..., None]
 
     # Tongue: a low rounded body, visible once the jaw has dropped.
@@ -117,32 +125,34 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         a = tongue[..., None] * min(1.0, (open_frac - 0.12) * 4)
         img = img * (1 - a) + (style.tongue[None, None, :] * t_shade[..., None] * (0.5 + 0.5 * open_frac)) * a
 
-    # Tooth columns: central incisors widest, narrowing towards the corners (perspective on the arch).
+    # Teeth sit on an arch behind the lips: lit in the middle, in shadow towards the corners, where the
+    # arch turns away; the incisal edge is a smooth curve (single teeth show only as faint seams on a
+    # mouth open wide enough to see them).
     widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
     edges = np.concatenate([[0.0], np.cumsum(widths)])
     dx = np.abs(xs - cx)
     k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
     frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
     seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
-    arch = np.clip(1.0 - (dx / (0.5 * width * 1.02)) ** 2, 0, 1)  # fades into the corners
-    # Seams between teeth only read on a mouth open wide enough to see single teeth.
-    seam_k = 0.28 * float(np.clip((open_h.max() / s - 0.05) / 0.08, 0, 1))
-    tooth_light = (0.55 + 0.45 * arch ** 0.7) * (1 - seam_k + seam_k * seam)
-    tip_round = 0.18 * s * (1 - np.sin(np.pi * frac)) * 0.12
+    arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
+    seam_k = 0.18 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
+    tooth_light = (0.3 + 0.7 * arch ** 0.8) * (1 - seam_k + seam_k * seam)
+    # A thin opening shows only the incisal edges, dimly.
+    thin = float(np.clip(open_h.max() / (0.06 * s), 0.35, 1.0))
 
     if upper_teeth > 0:
-        length = np.minimum(open_h * 0.55, 0.13 * s) * upper_teeth
-        bottom = yu + length - tip_round[None, :]
+        length = np.minimum(open_h * 0.5, 0.11 * s) * upper_teeth * (0.6 + 0.4 * arch[None, :])
+        bottom = yu + length
         t = _smooth(bottom - ys) * (arch[None, :] > 0.02)
-        gum = np.clip((ys - yu) / (0.03 * s + 1e-6), 0, 1) * 0.25 + 0.75  # shadow under the upper lip
-        col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None])
+        gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
+        col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None]) * (0.75 + 0.25 * thin)
         img = img * (1 - t[..., None]) + col * t[..., None]
     lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
-        length = np.minimum(open_h * 0.4, 0.09 * s) * lower_teeth
-        top = yl - length + tip_round[None, :] * 0.5
+        length = np.minimum(open_h * 0.35, 0.08 * s) * lower_teeth * (0.6 + 0.4 * arch[None, :])
+        top = yl - length
         t = _smooth(ys - top) * (arch[None, :] > 0.05) * lower_teeth
-        col = style.teeth[None, None, :] * (0.78 * tooth_light[None, :, None])
+        col = style.teeth[None, None, :] * (0.7 * tooth_light[None, :, None])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.

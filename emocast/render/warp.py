@@ -69,6 +69,7 @@ class Warper:
             ex[list(excluded)] = True
             tris = tris[~ex[tris].all(1)]
         self.tris = tris
+        self.sign = np.sign(self._signed_area(topo.astype(np.float64)))
         x0, y0 = np.floor(self.anchors.min(0)).astype(int)
         x1, y1 = np.ceil(self.anchors.max(0)).astype(int)
         self.x0, self.y0 = max(0, x0), max(0, y0)
@@ -79,10 +80,15 @@ class Warper:
         self.px, self.py = np.meshgrid(np.arange(self.x0, self.x1, dtype=np.float32),
                                        np.arange(self.y0, self.y1, dtype=np.float32))
 
+    def _signed_area(self, pts: np.ndarray) -> np.ndarray:
+        t = pts[self.tris]
+        e1, e2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
+        return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
     def _raster(self, dst: np.ndarray, disp: np.ndarray, ox: float, oy: float, step: float, w: int, h: int) -> np.ndarray:
         """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
 
-        Grid points no triangle covers take the value of the nearest covered one.
+        Grid points no triangle covers take the displacement of the nearest covered one.
 
         Returns:
             ``float32 (h, w, 2)``.
@@ -90,7 +96,10 @@ class Warper:
         tri_pts = dst[self.tris]
         lo, hi = tri_pts.min(1), tri_pts.max(1)
         x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
-        sel = np.nonzero((hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step))[0]
+        # Triangles folded over at the target (thin lip-corner triangles when the lips close) are left
+        # out: their pixels would sample far-off places; the holes take the nearest good displacement.
+        ok = self._signed_area(dst) * self.sign > 1e-6
+        sel = np.nonzero(ok & (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step))[0]
         out = np.zeros((h, w, 2), np.float32)
         if len(sel) == 0:
             return out
@@ -104,11 +113,9 @@ class Warper:
             cv2.fillConvexPoly(ids, polys[k], int(sel[k]) + 1, lineType=cv2.LINE_8, shift=_SHIFT)
         if not ids.any():
             return out
-        if not ids.all():
-            _, (iy, ix) = distance_transform_edt(ids == 0, return_indices=True)
-            ids = ids[iy, ix]
-        k = ids.ravel() - 1
-        gy, gx = np.divmod(np.arange(h * w), w)
+        cov = ids > 0
+        gy, gx = np.nonzero(cov)
+        k = ids[gy, gx] - 1
         P = np.stack([ox + gx * step, oy + gy * step], 1)
         Tp = tri_pts[k]
         v0, v1 = Tp[:, 1] - Tp[:, 0], Tp[:, 2] - Tp[:, 0]
@@ -117,9 +124,19 @@ class Warper:
         q = P - Tp[:, 0]
         b1 = (q[:, 0] * v1[:, 1] - q[:, 1] * v1[:, 0]) / den
         b2 = (v0[:, 0] * q[:, 1] - v0[:, 1] * q[:, 0]) / den
+        # Rasterisation marks pixels whose centres lie just outside thin triangles; clamping their
+        # barycentric coordinates into the triangle keeps them from extrapolating far off.
+        b1, b2 = np.clip(b1, 0, 1), np.clip(b2, 0, 1)
+        tot = np.maximum(b1 + b2, 1.0)
+        b1, b2 = b1 / tot, b2 / tot
         D = disp[self.tris[k]]
-        d = D[:, 0] * (1 - b1 - b2)[:, None] + D[:, 1] * b1[:, None] + D[:, 2] * b2[:, None]
-        return d.reshape(h, w, 2).astype(np.float32)
+        out[gy, gx] = D[:, 0] * (1 - b1 - b2)[:, None] + D[:, 1] * b1[:, None] + D[:, 2] * b2[:, None]
+        if not cov.all():
+            # Holes (the mouth opening) copy the displacement of the nearest covered pixel: they sample
+            # the lip edge, never a far-off pixel an extrapolated triangle would reach.
+            _, (iy, ix) = distance_transform_edt(~cov, return_indices=True)
+            out = out[iy, ix]
+        return out
 
     def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> tuple[np.ndarray, np.ndarray]:
         """Source coordinates for every pixel of the head region.
