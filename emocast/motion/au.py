@@ -164,9 +164,9 @@ def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     a = lambda n: aus[..., AU_INDEX[n]]  # noqa: E731
     lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
-    # A relaxed upper lip covers most of the upper teeth; smiling (AU12), raising it (AU10) or stretching
-    # the lips (AU20) bares them, a dropped jaw (surprise) leaves them high in a dark mouth.
-    upper = np.clip(0.55 + 0.45 * a("AU12") + 0.5 * a("AU10") + 0.3 * a("AU20") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
+    # A relaxed upper lip covers most of the upper teeth; smiling (AU12) or raising it (AU10)
+    # bares them; a dropped jaw (surprise) leaves them high in a dark mouth.
+    upper = np.clip(0.55 + 0.45 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
     return upper.astype(np.float32), lower.astype(np.float32)
 
 
@@ -192,7 +192,8 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     cur_lift = mid[1] - 0.5 * (rc[1] + lc[1])
     cur_w = abs(lc[0] - rc[0])
     dy = (cur_lift - lift) * amount  # positive: corners must go down
-    dx = max(0.0, cur_w - width) / 2 * amount  # only narrow a widened mouth
+    # Narrow a widened (smiling) mouth; widen a pursed one a little (at most 0.04 each side).
+    dx = max(-0.04, (cur_w - width) / 2) * amount
     above_eyes = np.clip((0.5 * (u[468, 1] + u[473, 1]) - 0.02 - u[:, 1]) / 0.08, 0, 1)
     for c, sgn in ((rc, 1.0), (lc, -1.0)):
         w = _g(u, c, 0.12) * (1 - above_eyes)

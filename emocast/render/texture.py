@@ -18,6 +18,7 @@ nasolabial                AU12, AU6,    the fold from the nose wing to beyond th
 crows_feet                AU6           lines fanning out from the outer eye corners
 cheek                     AU6, AU12     raised cheek: lit cheek apple, shadow under the lower lid
 lip_press                 AU23, AU24    lips pressed thin and pale, a dark lip line
+smile_soften              not AU12/AU6  the portrait's own smile lines softened
 chin                      AU17, AU15    the crease under the lower lip and a dimpled chin
 ========================  ============  =====================================================
 
@@ -47,10 +48,11 @@ class Layer:
 
     Attributes:
         name: layer name (see the module table).
-        drive: ``{AU name: weight}``; activation = ``clip(sum(weight * AU), 0, 1.2)``.
+        drive: ``{AU name: weight}``; activation = ``clip(bias + sum(weight * AU), 0, 1.2)``.
         gain: ``float32 (h, w)`` luminance change at activation 1 (-0.3 = 30 % darker), or ``None``.
         delta: ``float32 (h, w, 3)`` RGB change at activation 1, or ``None``.
         exponent: activation curve (``act ** exponent``; > 1 keeps faint AUs from showing lines).
+        bias: activation with every AU at 0 (a layer that is on unless some AUs turn it off).
     """
 
     name: str
@@ -58,6 +60,7 @@ class Layer:
     gain: np.ndarray | None = None
     delta: np.ndarray | None = None
     exponent: float = 1.0
+    bias: float = 0.0
 
 
 def _taper(n: int) -> np.ndarray:
@@ -152,7 +155,7 @@ class TextureLayers:
         """Per-layer activation ``float32 (n_layers,)`` for one frame's AUs ``(n_AU,)``."""
         out = np.zeros(len(self.layers), np.float32)
         for i, (L, cols) in enumerate(zip(self.layers, self.cols)):
-            a = float(np.clip(sum(w * aus[c] for c, w in cols), 0.0, 1.2))
+            a = float(np.clip(L.bias + sum(w * aus[c] for c, w in cols), 0.0, 1.2))
             out[i] = a ** L.exponent
         return out
 
@@ -217,10 +220,10 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     # AU4 (+AU9): two vertical furrows between the brows, bunched skin, the brows' shadow on the lids.
     g = np.zeros(c.shape, np.float32)
     bottom_y = float(0.5 * (br_in[1] + bl_in[1])) + 0.04
-    for side, depth in ((-1, 0.30), (1, 0.30)):
+    for side, depth in ((-1, 0.26), (1, 0.26)):
         x = mid_x + side * 0.065
         pts = [(x + side * 0.004, bottom_y), (x, bottom_y - 0.1), (x + side * 0.012, bottom_y - 0.2)]
-        g += c.fold(pts, (side * 0.02, 0.0), depth, width=0.012, blur=0.007)
+        g += c.fold(pts, (side * 0.022, 0.0), depth, width=0.014, blur=0.01)
     g += c.fold([(mid_x - 0.07, root[1] - 0.03), (mid_x, root[1] - 0.05), (mid_x + 0.07, root[1] - 0.03)], (0, 0.025), 0.12,
                 width=0.015, blur=0.012)
     lids = c.polygon(T.RIGHT_BROW[5:] + T.RIGHT_LID_UPPER_OUTER[::-1], 0.03) + c.polygon(T.LEFT_BROW[5:] + T.LEFT_LID_UPPER_OUTER[::-1], 0.03)
@@ -231,15 +234,16 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     # AU9 (+AU10): wrinkles across the nose bridge and down its sides.
     g = np.zeros(c.shape, np.float32)
     bridge = u[[168, 6, 197, 195]]
-    for k, t in enumerate((0.25, 0.5, 0.75)):
+    for k, t in enumerate((0.35, 0.7)):
         y = float(np.interp(t, [0, 1], [bridge[0, 1], bridge[2, 1]]))
         x = float(np.interp(t, [0, 1], [bridge[0, 0], bridge[2, 0]]))
         half = 0.09 + 0.02 * t
-        g += c.fold([(x - half, y + 0.012), (x, y - 0.008), (x + half, y + 0.012)], (0, 0.018), 0.2, width=0.01, blur=0.006)
+        g += c.fold([(x - half, y + 0.012), (x, y - 0.008), (x + half, y + 0.012)], (0, 0.022), 0.13, width=0.016,
+                    blur=0.012)
     for side, corner, ala in ((-1, T.RIGHT_EYE_CORNERS[1], T.NOSE_ALAE[0]), (1, T.LEFT_EYE_CORNERS[1], T.NOSE_ALAE[1])):
-        a = u[corner] + [side * 0.02, 0.06]
-        b = u[ala] + [-side * 0.02, -0.12]
-        g += c.fold([a, 0.5 * (a + b) + [side * 0.02, 0], b], (side * 0.02, 0), 0.18, width=0.012, blur=0.01)
+        a = u[corner] + [side * 0.02, 0.08]
+        b = u[ala] + [-side * 0.02, -0.16]
+        g += c.fold([a, 0.5 * (a + b) + [side * 0.02, 0], b], (side * 0.025, 0), 0.1, width=0.02, blur=0.016)
     layers.append(Layer("nose_wrinkle", {"AU9": 1.0, "AU10": 0.3}, gain=g * skin, exponent=1.3))
 
     # AU1 / AU2: horizontal forehead lines following the brows' arch.
@@ -255,7 +259,7 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
             ys = by - off - 0.02 * k * np.abs(xs - mid_x)
             span = (np.abs(xs - mid_x) < 0.62 - 0.06 * k)
             seg = np.stack([xs[span], ys[span]], 1)
-            line = c.fold(seg, (0, 0.025), 0.2, width=0.011, blur=0.007)
+            line = c.fold(seg, (0, 0.028), 0.16, width=0.013, blur=0.01)
             wmap = np.interp(np.arange(c.shape[1]), c.px(np.stack([xs, ys], 1))[:, 0], wx)[None, :]
             g += line * wmap.astype(np.float32)
         layers.append(Layer(name, {au: 1.0}, gain=g * skin, exponent=1.2))
@@ -277,12 +281,28 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         for ang in (-30, 0, 28):
             r = np.radians(ang)
             d = np.array([side * np.cos(r), np.sin(r)])
-            g += c.fold([o, o + 0.08 * d + [0, 0.01], o + 0.16 * d], (0, 0.015), 0.2, width=0.009, blur=0.006)
+            g += c.fold([o, o + 0.08 * d + [0, 0.01], o + 0.16 * d], (0, 0.018), 0.16, width=0.011, blur=0.008)
     cheek = np.zeros(c.shape, np.float32)
     for side, ch, lo in ((-1, T.CHEEKS[0], T.RIGHT_EYE_LOWER), (1, T.CHEEKS[1], T.LEFT_EYE_LOWER)):
         cheek += 0.08 * c.blob(u[ch] + [side * 0.02, -0.1], (0.14, 0.09))
         cheek -= 0.10 * c.blob(u[lo].mean(0) + [0, 0.07], (0.17, 0.035))
     layers.append(Layer("crows_feet", {"AU6": 1.0}, gain=g * skin, exponent=1.3))
+
+    # The portrait's own smile lines (nasolabial folds, crow's feet, the bulge under the eyes) are
+    # softened while the face is not asked to smile: part of bringing it to neutral first. Stronger for
+    # a portrait that smiles (estimated AU12).
+    soft = np.zeros(c.shape, np.float32)
+    for side, ala, corner, eye in ((-1, T.NOSE_ALAE[0], T.MOUTH_CORNERS[0], T.RIGHT_EYE_CORNERS[0]),
+                                   (1, T.NOSE_ALAE[1], T.MOUTH_CORNERS[1], T.LEFT_EYE_CORNERS[0])):
+        a = u[ala] + [side * 0.06, -0.02]
+        b = u[corner] + [side * 0.09, -0.04]
+        soft = np.maximum(soft, c.stroke([a, 0.5 * (a + b) + [side * 0.03, 0], b, u[corner] + [side * 0.1, 0.12]],
+                                         0.1, 0.03, taper=False))
+        soft = np.maximum(soft, c.blob(u[eye] + [side * 0.12, 0.02], (0.12, 0.08)))
+    smooth = cv2.GaussianBlur(base, (0, 0), max(1.0, 0.035 * c.s))
+    strength = 0.6 + 0.4 * float(face.expression.get("AU12", 0.0))
+    layers.append(Layer("smile_soften", {"AU12": -strength, "AU6": -0.5 * strength},
+                        delta=((smooth - base) * (soft * skin)[..., None]).astype(np.float32), bias=strength))
     layers.append(Layer("cheek", {"AU6": 0.7, "AU12": 0.4}, gain=cheek * skin))
 
     # AU23 / AU24: pressed lips go thin and pale; the lip line darkens.

@@ -1,0 +1,162 @@
+"""The CPU renderer's texture layers, mouth interior and warp, on the astronaut portrait."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emocast.face import analyse
+from emocast.face import topology as T
+from emocast.motion.au import AU_INDEX, AU_NAMES
+from emocast.render import CPURenderer
+from emocast.render.cpu import N_WARP, fill_open_mouth
+from emocast.render.texture import TextureLayers
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    import skimage.data
+
+    img = np.ascontiguousarray(skimage.data.astronaut())
+    return img, analyse(img)
+
+
+@pytest.fixture(scope="module")
+def renderer(astronaut):
+    img, face = astronaut
+    return CPURenderer(img, face)
+
+
+def _aus(**kw) -> np.ndarray:
+    a = np.zeros(len(AU_NAMES), np.float32)
+    for k, v in kw.items():
+        a[AU_INDEX[k]] = v
+    return a
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _glabella_box(pts: np.ndarray, s: float) -> tuple[slice, slice]:
+    """Pixels between the inner ends of the brows (rows, cols)."""
+    c = 0.5 * (pts[55] + pts[285])
+    return slice(int(c[1] - 0.25 * s), int(c[1] + 0.05 * s)), slice(int(c[0] - 0.12 * s), int(c[0] + 0.12 * s))
+
+
+def test_layers_fade_with_the_action_unit(astronaut):
+    img, face = astronaut
+    tex = TextureLayers(img, face)
+    # At rest only the smile-softening layer of this smiling portrait is on; it never touches the brows.
+    rows, cols = _glabella_box(face.points, face.interocular)
+    base = _grey(img)[rows, cols].mean()
+    darkening = []
+    for a in (0.0, 0.25, 0.5, 1.0):
+        out = tex.apply(_aus(AU4=a, AU12=1.0, AU6=1.0))
+        darkening.append(base - _grey(out)[rows, cols].mean())
+    assert darkening[0] == pytest.approx(0.0, abs=0.01)
+    assert all(b > a for a, b in zip(darkening, darkening[1:])), darkening  # fades in monotonically
+    assert darkening[-1] > 4.0, darkening  # frown furrows and brow shadow: clearly darker
+    # Away from the furrows (the chin) nothing changes.
+    chin = face.points[T.CHIN].astype(int)
+    out = tex.apply(_aus(AU4=1.0, AU12=1.0, AU6=1.0))
+    np.testing.assert_array_equal(out[chin[1] - 25:chin[1] - 10, chin[0] - 10:chin[0] + 10],
+                                  img[chin[1] - 25:chin[1] - 10, chin[0] - 10:chin[0] + 10])
+
+
+def test_lip_press_pales_the_lips(astronaut):
+    img, face = astronaut
+    tex = TextureLayers(img, face)
+    m = face.region_mask("lips") > 0
+    hsv0 = cv2.cvtColor(tex.apply(_aus(AU12=1.0)), cv2.COLOR_RGB2HSV)[m]
+    hsv1 = cv2.cvtColor(tex.apply(_aus(AU12=1.0, AU23=1.0, AU24=1.0)), cv2.COLOR_RGB2HSV)[m]
+    assert hsv1[:, 1].mean() < hsv0[:, 1].mean() - 3  # less saturated ...
+    assert hsv1[:, 2].mean() > hsv0[:, 2].mean() + 3  # ... and lighter: paler lips
+
+
+def test_texture_follows_the_moving_face(renderer):
+    """The furrows are drawn on the skin before the warp: with the head turned and the brows lowered,
+    the texture's change sits between the *moved* brows."""
+    r = renderer
+    aus = _aus(AU4=1.0)
+    pose = np.array([25.0, -10.0, 12.0])
+    tgt = r.landmarks(aus, pose)
+    boxes = r._fine_boxes(tgt)
+    plain = r.warper.warp(tgt[:N_WARP], image=r.image, fine_boxes=boxes)
+    textured = r.warper.warp(tgt[:N_WARP], image=r.texture.apply(aus), fine_boxes=boxes)
+    diff = (_grey(plain) - _grey(textured)).clip(0)
+    moved = 0.5 * (tgt[55] + tgt[285])
+    before = 0.5 * (r.src[55, :2] + r.src[285, :2])
+    assert np.linalg.norm(moved - before) > 0.2 * r.s  # the pose moved the brows
+    # Darkening near the brows: its centroid sits at the moved glabella, not where it was.
+    c = 0.5 * (moved + before)
+    y0, y1, x0, x1 = int(c[1] - r.s), int(c[1] + 0.6 * r.s), int(c[0] - r.s), int(c[0] + r.s)
+    w = diff[y0:y1, x0:x1]
+    assert w.mean() > 0.5
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    centroid = np.array([(w * xx).sum(), (w * yy).sum()]) / w.sum()
+    assert np.linalg.norm(centroid - moved) < np.linalg.norm(centroid - before)
+
+
+def test_no_flicker_on_a_smooth_expression(renderer):
+    """A smooth AU ramp gives a smooth change of the rendered glabella, frame to frame."""
+    r = renderer
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, 16))
+    rows, cols = _glabella_box(r.src[:, :2], r.s)
+    lum = np.array([_grey(r.render(_aus(AU4=a, AU7=0.5 * a), np.zeros(3)))[rows, cols].mean() for a in ramp])
+    steps = np.diff(lum)
+    assert np.all(steps <= 0.05), steps  # darker at every step, never back and forth
+    assert np.abs(np.diff(steps)).max() < 0.5 * np.abs(steps).max() + 0.3  # no sudden jumps
+
+
+def test_open_smile_closes_without_specks(astronaut, renderer):
+    """The astronaut smiles with her teeth showing. Closed to neutral, the lips hold no stray dark or
+    bright pixels (the old mouth interior sampled at the corners, or far-off pixels from folded
+    triangles)."""
+    img, face = astronaut
+    filled = fill_open_mouth(img, face)
+    inner = np.concatenate([face.points[T.LIPS_INNER_UPPER], face.points[T.LIPS_INNER_LOWER][::-1][1:-1]])
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(inner).astype(np.int32)], 1)
+    assert _grey(img)[m > 0].max() > 200  # her teeth
+    assert _grey(filled)[m > 0].max() < _grey(img)[m > 0].max() - 20
+    for aus in (_aus(), _aus(AU1=1.2, AU4=0.8, AU15=1.2, AU17=0.35)):  # neutral and sad, lips closed
+        fr = renderer.render(aus, np.zeros(3))
+        g = _grey(fr)
+        med = cv2.medianBlur(fr, 3).astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        lips = renderer.landmarks(aus, np.zeros(3))[T.UPPER_LIP + T.LOWER_LIP]
+        (x0, y0), (x1, y1) = lips.min(0).astype(int) - 8, lips.max(0).astype(int) + 8
+        outliers = np.abs(g - med)[y0:y1, x0:x1] > 50
+        assert outliers.sum() <= 3, outliers.sum()
+
+
+def test_warp_never_samples_beyond_the_landmarks_moves(renderer):
+    """Every pixel's displacement is a blend of its triangle's corner displacements, so it never exceeds
+    the largest landmark displacement (no extrapolation from thin triangles)."""
+    r = renderer
+    for aus in (_aus(), _aus(AU25=1.0, AU26=1.0), _aus(AU20=1.0, AU16=0.6, AU25=0.6, AU5=1.3, AU1=1.2)):
+        tgt = r.landmarks(aus, np.array([8.0, 4.0, -3.0]))
+        mx, my = r.warper.backward_map(tgt[:N_WARP], r._fine_boxes(tgt))
+        d = np.hypot(mx - r.warper.px, my - r.warper.py)
+        biggest = np.linalg.norm(r.src[:N_WARP, :2] - tgt[:N_WARP], axis=1).max()
+        assert d.max() <= biggest * 1.02 + 1.0
+
+
+def test_teeth_rows(renderer):
+    """Fear (AU20, AU16) shows a lower row of teeth in the lower half of the opening; speech alone does not."""
+    from emocast.motion.au import teeth_rows
+
+    r = renderer
+    speech = _aus(AU25=1.0, AU26=0.5)
+    fear = _aus(AU25=1.0, AU26=0.5, AU20=1.0, AU16=0.6)
+    out = []
+    for aus in (speech, fear):
+        up, lo = teeth_rows(aus)
+        assert 0.2 <= up <= 1.0
+        fr = r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo))
+        tgt = r.landmarks(aus, np.zeros(3))
+        mid = 0.5 * (tgt[13] + tgt[14])
+        lower_band = _grey(fr)[int(mid[1]) + 1:int(tgt[14, 1]) - 1, int(mid[0]) - 6:int(mid[0]) + 6]
+        out.append(lower_band.mean())
+    assert teeth_rows(speech)[1] < 0.1 and teeth_rows(fear)[1] > 0.9
+    assert out[1] > out[0] + 15, out  # lower teeth are lighter than the dark mouth behind
