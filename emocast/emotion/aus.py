@@ -16,11 +16,11 @@ from .track import EmotionTrack
 PROTOTYPES: dict[str, dict[str, float]] = {
     "neutral": {},
     "happy": {"AU6": 0.9, "AU12": 1.0, "AU25": 0.35, "AU26": 0.08},
-    "sad": {"AU1": 1.2, "AU4": 0.8, "AU15": 1.2, "AU17": 0.35, "AU43": 0.3},
+    "sad": {"AU1": 1.2, "AU4": 0.8, "AU15": 1.2, "AU43": 0.3},
     "angry": {"AU4": 1.2, "AU5": 0.6, "AU7": 0.7, "AU9": 0.3, "AU10": 0.5, "AU15": 0.3, "AU17": 0.4, "AU23": 0.6,
               "AU24": 0.3},
-    "fear": {"AU1": 1.2, "AU2": 0.7, "AU4": 0.7, "AU5": 1.3, "AU15": 0.7, "AU16": 0.6, "AU20": 1.0, "AU25": 0.6,
-             "AU26": 0.35},
+    "fear": {"AU1": 1.2, "AU2": 0.7, "AU4": 0.8, "AU5": 1.3, "AU15": 0.25, "AU16": 0.6, "AU20": 1.3, "AU25": 0.8,
+             "AU26": 0.45},
     "disgusted": {"AU4": 0.6, "AU7": 0.5, "AU9": 1.0, "AU10": 1.0, "AU15": 0.5, "AU16": 0.3, "AU17": 0.5},
     "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU25": 0.6, "AU26": 0.5},
     "contempt": {"AU12R": 0.8, "AU14R": 0.8, "AU7": 0.2},
@@ -33,7 +33,7 @@ DYNAMICS: dict[str, dict[str, float]] = {
     # blink: blinks per minute.
     "neutral": dict(speech=1.0, smooth=0.035, head=1.0, tempo=1.0, pitch=0.0, blink=17),
     "happy": dict(speech=1.1, smooth=0.032, head=1.15, tempo=1.1, pitch=-1.0, blink=18),
-    "sad": dict(speech=0.8, smooth=0.05, head=0.6, tempo=0.7, pitch=4.0, blink=12),
+    "sad": dict(speech=0.9, smooth=0.05, head=0.6, tempo=0.7, pitch=4.0, blink=12),
     "angry": dict(speech=1.25, smooth=0.025, head=1.35, tempo=1.25, pitch=1.5, blink=14),
     "fear": dict(speech=0.9, smooth=0.028, head=0.8, tempo=1.6, pitch=1.0, blink=24),
     "disgusted": dict(speech=0.85, smooth=0.038, head=0.9, tempo=0.9, pitch=-1.5, blink=16),

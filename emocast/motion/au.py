@@ -137,7 +137,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     put("AU26", jaw_w[:, None] * np.array([0.0, 0.26]))
     # ... and the relaxed lips round a little: the corners move in as the jaw opens.
     w = (_g(u, rc, 0.1) + _g(u, lc, 0.1)) * (1 - above_eyes)
-    put("AU26", (w * -np.sign(u[:, 0] - mouth[0]))[:, None] * [0.035, 0])
+    put("AU26", (w * -np.sign(u[:, 0] - mouth[0]))[:, None] * [0.015, 0])
     # AU43 eyes closed: upper lids onto the lower lids, lid skin follows part way.
     for upper_idx, lower_idx, outer_idx in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_UPPER_OUTER),
                                             (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_UPPER_OUTER)):
