@@ -10,8 +10,7 @@ layer                     driven by     appearance
 ========================  ============  =====================================================
 glabella                  AU4, AU9      vertical frown furrows between the brows, the brows'
                                         shadow over the upper lids, bunched skin at the nose root
-nose_wrinkle              AU9, AU10     horizontal wrinkles across the nose bridge, lines
-                                        down the sides of the nose
+nose_wrinkle              AU9, AU10     horizontal wrinkles across the nose bridge
 forehead_inner/outer      AU1 / AU2     horizontal forehead lines, centre / sides
 nasolabial                AU12, AU6,    the fold from the nose wing to beyond the mouth corner
                           AU10, AU9
@@ -231,7 +230,7 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     g -= 0.22 * lids
     layers.append(Layer("glabella", {"AU4": 1.0, "AU9": 0.4}, gain=g * skin))
 
-    # AU9 (+AU10): wrinkles across the nose bridge and down its sides.
+    # AU9 (+AU10): wrinkles across the nose bridge.
     g = np.zeros(c.shape, np.float32)
     bridge = u[[168, 6, 197, 195]]
     for k, t in enumerate((0.35, 0.7)):
@@ -240,10 +239,6 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         half = 0.09 + 0.02 * t
         g += c.fold([(x - half, y + 0.012), (x, y - 0.008), (x + half, y + 0.012)], (0, 0.022), 0.13, width=0.016,
                     blur=0.012)
-    for side, corner, ala in ((-1, T.RIGHT_EYE_CORNERS[1], T.NOSE_ALAE[0]), (1, T.LEFT_EYE_CORNERS[1], T.NOSE_ALAE[1])):
-        a = u[corner] + [side * 0.02, 0.08]
-        b = u[ala] + [-side * 0.02, -0.16]
-        g += c.fold([a, 0.5 * (a + b) + [side * 0.02, 0], b], (side * 0.025, 0), 0.1, width=0.02, blur=0.016)
     layers.append(Layer("nose_wrinkle", {"AU9": 1.0, "AU10": 0.3}, gain=g * skin, exponent=1.3))
 
     # AU1 / AU2: horizontal forehead lines following the brows' arch.
@@ -268,10 +263,10 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     g = np.zeros(c.shape, np.float32)
     for side, ala, corner in ((-1, T.NOSE_ALAE[0], T.MOUTH_CORNERS[0]), (1, T.NOSE_ALAE[1], T.MOUTH_CORNERS[1])):
         a = u[ala] + [side * 0.06, -0.02]
-        b = u[corner] + [side * 0.09, -0.06]
-        e = u[corner] + [side * 0.11, 0.1]
-        pts = [a, 0.5 * (a + b) + [side * 0.03, 0], b, e]
-        g += c.fold(pts, (side * 0.035, -0.01), 0.3, width=0.016, blur=0.012, ridge=0.3)
+        b = u[corner] + [side * 0.07, -0.05]
+        e = u[corner] + [side * 0.09, 0.05]
+        pts = [a, 0.5 * (a + b) + [side * 0.025, 0], b, e]
+        g += c.fold(pts, (side * 0.04, -0.01), 0.2, width=0.022, blur=0.02, ridge=0.15)
     layers.append(Layer("nasolabial", {"AU12": 0.8, "AU6": 0.3, "AU10": 0.6, "AU9": 0.4, "AU20": 0.3}, gain=g * skin))
 
     # AU6: crow's feet at the outer eye corners; the raised cheek.
