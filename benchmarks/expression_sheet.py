@@ -31,7 +31,7 @@ def portraits(paths: list[str]) -> list[str]:
 
 
 def load(path: str, size: int):
-    from emocast.api import output_size
+    from emocast.api import fit_portrait
     from emocast.face import analyse
     from emocast.media.image import load_image
 
@@ -41,14 +41,7 @@ def load(path: str, size: int):
         img = getattr(skimage.data, path.split(":", 1)[1])()
     else:
         img = load_image(path)
-    face = analyse(img)
-    H, W = output_size(*img.shape[:2], size)
-    s = W / img.shape[1]
-    img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-    face.landmarks = face.landmarks * np.float32(s)
-    face.box = face.box * np.float32(s)
-    face.image_size = (H, W)
-    return img, face
+    return fit_portrait(img, analyse(img), size)
 
 
 def render_expression(renderer, emotion: str, intensity: float, speech: float = 0.35) -> np.ndarray:

@@ -35,6 +35,26 @@ def output_size(h: int, w: int, size: int | None) -> tuple[int, int]:
     return max(2, int(round(h * s / 2)) * 2), max(2, int(round(w * s / 2)) * 2)
 
 
+def fit_portrait(img: np.ndarray, face, size: int | None) -> tuple[np.ndarray, object]:
+    """Resize a portrait to :func:`output_size` and scale its analysed face to match.
+
+    Args:
+        img: ``uint8 (H, W, 3)`` RGB portrait as analysed.
+        face: its :class:`emocast.face.FaceModel` (updated in place: landmarks, box, image size).
+        size: long side of the output, or ``None`` for the default.
+
+    Returns:
+        ``(frame_img, face)``: the resized portrait and the same face.
+    """
+    H, W = output_size(*img.shape[:2], size)
+    scale = W / img.shape[1]
+    frame_img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    face.landmarks = face.landmarks * np.float32(scale)
+    face.box = face.box * np.float32(scale)
+    face.image_size = (H, W)
+    return frame_img, face
+
+
 def generate(image, audio=None, text: str | None = None, emotion: str = "neutral", output="out.mp4", *,
              intensity: float | None = None, transcript: str | None = None, voice: str = "en-us", still: bool = False,
              pose_scale: float = 1.0, size: int | None = None, face_index: int | None = None, fps: int = 25,
@@ -114,12 +134,9 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
     face = analyse(img, face_index=face_index, path=str(img_name))
     if face.n_faces > 1:
         note(f"{face.n_faces} faces found; animating face {face.index} ({'the largest' if face.index == 0 else 'by --face-index'})")
-    H, W = output_size(*img.shape[:2], size if engine == "cpu" else 512)
+    frame_img, face = fit_portrait(img, face, size if engine == "cpu" else 512)
+    H, W = face.image_size
     scale = W / img.shape[1]
-    frame_img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    face.landmarks = face.landmarks * np.float32(scale)
-    face.box = face.box * np.float32(scale)
-    face.image_size = (H, W)
     if face.box[2] - face.box[0] < 64:
         raise InputError(str(img_name), f"face is only {face.box[2] - face.box[0]:.0f} px wide at output size {max(H, W)}; use a larger --size")
     info.timings["face_s"] = time.perf_counter() - t0

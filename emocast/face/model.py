@@ -82,7 +82,7 @@ class FaceModel:
         p = (self.points if landmarks is None else landmarks[:, :2]).astype(np.float32)
         m = np.zeros((h, w), np.uint8)
         if region == "lips":
-            poly = p[T.LIPS_OUTER_UPPER + T.LIPS_OUTER_LOWER[::-1]]
+            poly = p[T.LIPS_OUTER_RING]
             c = poly.mean(0)
             cv2.fillPoly(m, [np.round((poly - c) * 1.35 + c).astype(np.int32)], 1)
         elif region == "expression":
@@ -99,6 +99,23 @@ class FaceModel:
             raise ValueError(f"unknown region {region!r}")
         out = m.astype(np.float32)
         return cv2.GaussianBlur(out, (0, 0), feather) if feather > 0 else out
+
+
+def skin_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The face's skin colour: median of patches on both cheeks, ``float32 (3,)`` in the image's channels.
+
+    Args:
+        image: ``uint8 (H, W, 3)``.
+        landmarks: ``(478, 2+)`` landmarks in ``image`` pixels (a crop's pixels for a crop).
+    """
+    p = landmarks[:, :2]
+    h, w = image.shape[:2]
+    r = max(2, int(0.03 * np.linalg.norm(p[468] - p[473])))
+    samples = []
+    for i in (T.CHEEKS[0], T.CHEEKS[1], 50, 280, 101, 330):
+        x, y = np.clip(p[i].astype(int), [r, r], [w - r - 1, h - r - 1])
+        samples.append(image[y - r:y + r, x - r:x + r].reshape(-1, 3))
+    return np.median(np.concatenate(samples), axis=0).astype(np.float32)
 
 
 def expression_features(u: np.ndarray) -> dict:

@@ -13,6 +13,9 @@ LIPS_OUTER_UPPER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
 LIPS_OUTER_LOWER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]
 LIPS_INNER_UPPER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
 LIPS_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
+# Closed contours (corner, upper lip, other corner, lower lip back), for polygons.
+LIPS_OUTER_RING = LIPS_OUTER_UPPER + LIPS_OUTER_LOWER[::-1][1:-1]
+LIPS_INNER_RING = LIPS_INNER_UPPER + LIPS_INNER_LOWER[::-1][1:-1]
 # All points of the upper and lower lip bodies (outer + inner rings and the points between them).
 UPPER_LIP = sorted(set(LIPS_OUTER_UPPER[1:-1] + LIPS_INNER_UPPER[1:-1] + [42, 41, 38, 72, 12, 302, 268, 271, 272, 183, 184, 74, 73, 11, 303, 304, 408, 407]))
 LOWER_LIP = sorted(set(LIPS_OUTER_LOWER[1:-1] + LIPS_INNER_LOWER[1:-1] + [77, 90, 180, 85, 16, 315, 404, 320, 307, 96, 89, 179, 86, 15, 316, 403, 319, 325]))

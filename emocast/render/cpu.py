@@ -46,8 +46,7 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
         return image
     mask = np.zeros(image.shape[:2], np.uint8)
     if gap >= 1.0:
-        inner = np.concatenate([p[T.LIPS_INNER_UPPER], p[T.LIPS_INNER_LOWER][::-1][1:-1]])
-        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 255)
+        cv2.fillPoly(mask, [np.round(p[T.LIPS_INNER_RING]).astype(np.int32)], 255)
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..face import topology as T
+from ..face.model import skin_colour
 
 
 @dataclass
@@ -34,15 +35,7 @@ class MouthStyle:
     @classmethod
     def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray) -> "MouthStyle":
         """Pick colours from the portrait's skin and lips so the interior matches its lighting."""
-        p = landmarks[:, :2]
-        h, w = image.shape[:2]
-        cheek_idx = [T.CHEEKS[0], T.CHEEKS[1], 50, 280, 101, 330]
-        samples = []
-        r = max(2, int(0.03 * np.linalg.norm(p[468] - p[473])))
-        for i in cheek_idx:
-            x, y = np.clip(p[i].astype(int), [r, r], [w - r - 1, h - r - 1])
-            samples.append(image[y - r:y + r, x - r:x + r].reshape(-1, 3))
-        skin = np.median(np.concatenate(samples), axis=0).astype(np.float32)
+        skin = skin_colour(image, landmarks)
         lum = float(skin @ np.array([0.299, 0.587, 0.114]))
         light = float(np.clip(lum / 165.0, 0.35, 1.35))
         tint = skin / max(skin.mean(), 1.0)
@@ -97,7 +90,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     inside = _smooth(ys - yu) * _smooth(yl - ys) * _smooth(xs[None, :] - xl) * _smooth(xr - xs[None, :])
     # ... and kept within the outer lip contour, so an inner corner that lags behind a moving outer
     # corner never leaves a trail of dark pixels outside the mouth.
-    outer = np.concatenate([p[T.LIPS_OUTER_UPPER], p[T.LIPS_OUTER_LOWER][::-1][1:-1]]) - [x0, y0]
+    outer = p[T.LIPS_OUTER_RING] - [x0, y0]
     lips = np.zeros(inside.shape, np.uint8)
     cv2.fillPoly(lips, [np.round(outer * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     lips = cv2.erode(lips, np.ones((3, 3), np.uint8))

@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from ..face import topology as T
-from ..face.model import FaceModel
+from ..face.model import FaceModel, skin_colour
 from ..motion.au import AU_INDEX
 
 
@@ -180,10 +180,6 @@ class TextureLayers:
         return out
 
 
-def _mid(u, a, b):
-    return 0.5 * (u[a] + u[b])
-
-
 def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, int]) -> list[Layer]:
     """Build every layer's map for one portrait (see the module table).
 
@@ -282,6 +278,7 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         cheek += 0.08 * c.blob(u[ch] + [side * 0.02, -0.1], (0.14, 0.09))
         cheek -= 0.10 * c.blob(u[lo].mean(0) + [0, 0.07], (0.17, 0.035))
     layers.append(Layer("crows_feet", {"AU6": 1.0}, gain=g * skin, exponent=1.3))
+    layers.append(Layer("cheek", {"AU6": 0.7, "AU12": 0.4}, gain=cheek * skin))
 
     # The portrait's own smile lines (nasolabial folds, crow's feet, the bulge under the eyes) are
     # softened while the face is not asked to smile: part of bringing it to neutral first. Stronger for
@@ -298,11 +295,10 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     strength = 0.6 + 0.4 * float(face.expression.get("AU12", 0.0))
     layers.append(Layer("smile_soften", {"AU12": -strength, "AU6": -0.5 * strength},
                         delta=((smooth - base) * (soft * skin)[..., None]).astype(np.float32), bias=strength))
-    layers.append(Layer("cheek", {"AU6": 0.7, "AU12": 0.4}, gain=cheek * skin))
 
     # AU23 / AU24: pressed lips go thin and pale; the lip line darkens.
-    lips = np.clip(c.polygon(T.LIPS_OUTER_UPPER + T.LIPS_OUTER_LOWER[::-1][1:-1], 0.006), 0, 1)
-    skin_rgb = _skin_colour(base, c)
+    lips = np.clip(c.polygon(T.LIPS_OUTER_RING, 0.006), 0, 1)
+    skin_rgb = skin_colour(base, face.points - [c.x0, c.y0])
     pale = (0.55 * skin_rgb + 0.45 * base) * 1.04 - base
     line = c.stroke(u[T.LIPS_INNER_UPPER], 0.012, 0.006, taper=True)
     delta = pale * (0.7 * lips)[..., None] - (0.35 * line)[..., None] * base
@@ -322,15 +318,3 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         g += 0.5 * c.fold([a, a + [side * 0.03, 0.12], a + [side * 0.05, 0.22]], (side * 0.02, 0), 0.2, width=0.014, blur=0.01)
     layers.append(Layer("chin", {"AU17": 1.0, "AU15": 0.5}, gain=g * skin, exponent=1.2))
     return layers
-
-
-def _skin_colour(base: np.ndarray, c: _Canvas) -> np.ndarray:
-    """Median cheek colour, ``float32 (3,)``."""
-    pts = c.px(c.u[[T.CHEEKS[0], T.CHEEKS[1], 50, 280]])
-    r = max(2, int(0.04 * c.s))
-    h, w = base.shape[:2]
-    samples = []
-    for x, y in pts.astype(int):
-        x, y = int(np.clip(x, r, w - r - 1)), int(np.clip(y, r, h - r - 1))
-        samples.append(base[y - r:y + r, x - r:x + r].reshape(-1, 3))
-    return np.median(np.concatenate(samples), axis=0).astype(np.float32)

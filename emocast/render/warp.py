@@ -85,10 +85,12 @@ class Warper:
         e1, e2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
         return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
-    def _raster(self, dst: np.ndarray, disp: np.ndarray, ox: float, oy: float, step: float, w: int, h: int) -> np.ndarray:
+    def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
+                h: int) -> np.ndarray:
         """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
 
-        Grid points no triangle covers take the displacement of the nearest covered one.
+        Only triangles flagged in ``ok`` (not folded over) are drawn; grid points no triangle covers
+        take the displacement of the nearest covered one.
 
         Returns:
             ``float32 (h, w, 2)``.
@@ -96,9 +98,6 @@ class Warper:
         tri_pts = dst[self.tris]
         lo, hi = tri_pts.min(1), tri_pts.max(1)
         x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
-        # Triangles folded over at the target (thin lip-corner triangles when the lips close) are left
-        # out: their pixels would sample far-off places; the holes take the nearest good displacement.
-        ok = self._signed_area(dst) * self.sign > 1e-6
         sel = np.nonzero(ok & (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step))[0]
         out = np.zeros((h, w, 2), np.float32)
         if len(sel) == 0:
@@ -150,7 +149,10 @@ class Warper:
         """
         dst = np.concatenate([dst_points, self.anchors]).astype(np.float64)
         disp = self.src - dst
-        d = self._raster(dst, disp, self.x0, self.y0, self.step, self.gw, self.gh)
+        # Triangles folded over at the target (thin lip-corner triangles when the lips close) are left
+        # out: their pixels would sample far-off places; the holes take the nearest good displacement.
+        ok = self._signed_area(dst) * self.sign > 1e-6
+        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh)
         d = cv2.GaussianBlur(d, (0, 0), 0.7)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         full_w, full_h = int(round((self.gw - 1) * self.step)) + 1, int(round((self.gh - 1) * self.step)) + 1
@@ -161,7 +163,7 @@ class Warper:
             if bx1 - bx0 < 2 or by1 - by0 < 2:
                 continue
             dd[by0 - self.y0:by1 - self.y0, bx0 - self.x0:bx1 - self.x0] = self._raster(
-                dst, disp, bx0, by0, 1.0, bx1 - bx0, by1 - by0)
+                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0)
         return self.px + dd[..., 0], self.py + dd[..., 1]
 
     def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
