@@ -159,3 +159,63 @@ def test_teeth_rows(renderer):
         out.append(lower_band.mean())
     assert teeth_rows(speech)[1] < 0.1 and teeth_rows(fear)[1] > 0.9
     assert out[1] > out[0] + 15, out  # lower teeth are lighter than the dark mouth behind
+
+
+def _folded_lower_lip_triangles(r: CPURenderer, aus: np.ndarray) -> int:
+    tgt = r.landmarks(aus, np.zeros(3))[:N_WARP]
+    w = r.warper
+    ok = w._signed_area(np.concatenate([tgt, w.anchors])) * w.sign > 1e-6
+    lower = np.isin(w.tris, T.LOWER_LIP).any(1)
+    # Leave out the lip corners, where slivers may fold on a strong stretch (the warp skips them).
+    src = r.src[:N_WARP, :2]
+    cx = 0.5 * (src[T.MOUTH_CORNERS[0], 0] + src[T.MOUTH_CORNERS[1], 0])
+    half = 0.5 * abs(src[T.MOUTH_CORNERS[1], 0] - src[T.MOUTH_CORNERS[0], 0])
+    xs = np.concatenate([src, w.anchors])[w.tris][..., 0]
+    central = (np.abs(xs - cx) < 0.75 * half).all(1)
+    return int((~ok & lower & central).sum())
+
+
+@pytest.mark.parametrize("portrait", ["SadTalker_sad.png", "AniPortrait_Aragaki.png"])
+def test_skin_under_the_lower_lip_follows_it(fixtures_dir, portrait):
+    """A lower lip pulled down (fear: AU16 + AU20 + lips apart, jaw open) takes the skin under it along:
+    no mesh triangle between the lip and the chin folds over, which showed as stair-stepped blocks
+    under the lip."""
+    from emocast.api import fit_portrait
+    from emocast.media import load_image
+
+    img = load_image(fixtures_dir / "portraits" / portrait)
+    img, face = fit_portrait(img, analyse(img), 512)
+    r = CPURenderer(img, face)
+    for speech in (0.3, 0.6):
+        fear = _aus(AU1=1.2, AU2=0.7, AU4=0.8, AU5=1.3, AU15=0.25, AU16=0.6, AU20=1.3, AU25=0.8 + speech,
+                    AU26=0.45 + 0.4 * speech)
+        assert _folded_lower_lip_triangles(r, fear) == 0
+
+
+def test_lips_part_in_a_lens(renderer):
+    """Parted lips open most in the middle and stay joined towards the corners (no slot with square ends)."""
+    r = renderer
+    tgt = r.landmarks(_aus(AU25=1.0, AU26=0.5), np.zeros(3))
+    up, lo = tgt[T.LIPS_INNER_UPPER], tgt[T.LIPS_INNER_LOWER]
+    gap = lo[:, 1] - up[:, 1]
+    mid = gap[len(gap) // 2]
+    assert mid > 0.1 * r.s
+    # The points next to each corner open at most half as wide as the middle.
+    assert gap[1] < 0.5 * mid and gap[-2] < 0.5 * mid, (gap / mid).round(2)
+
+
+def test_filled_mouth_gets_a_lip_line(renderer):
+    """The astronaut's own open smile is filled in; closed to neutral, a darker seam is drawn where the
+    lips meet, as on a closed mouth."""
+    r = renderer
+    assert r.style.lip_line > 0
+    aus = _aus()
+    fr = _grey(r.render(aus, np.zeros(3)))
+    tgt = r.landmarks(aus, np.zeros(3))
+    seam = 0.5 * (tgt[T.LIPS_INNER_UPPER, 1] + tgt[T.LIPS_INNER_LOWER, 1])
+    cols = range(int(tgt[T.LIPS_INNER_UPPER[2], 0]), int(tgt[T.LIPS_INNER_UPPER[-3], 0]))
+    ys = np.interp(list(cols), tgt[T.LIPS_INNER_UPPER, 0], seam)
+    d = int(round(0.04 * r.s))
+    line = np.mean([fr[int(round(y)), x] for x, y in zip(cols, ys)])
+    around = np.mean([0.5 * (fr[int(round(y)) - d, x] + fr[int(round(y)) + d, x]) for x, y in zip(cols, ys)])
+    assert line < around - 6, (line, around)

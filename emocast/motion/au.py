@@ -25,6 +25,12 @@ def _g(u: np.ndarray, c: np.ndarray, sigma: float) -> np.ndarray:
     return np.exp(-((u - c) ** 2).sum(-1) / (2 * sigma * sigma))
 
 
+def _near(u: np.ndarray, idx, sigma: float) -> np.ndarray:
+    """Gaussian falloff ``(n,)`` of each point's distance to the nearest of the points ``idx``."""
+    d2 = ((u[:, None, :] - u[list(idx)][None, :, :]) ** 2).sum(-1).min(1)
+    return np.exp(-d2 / (2 * sigma * sigma))
+
+
 def _onehot(idx, n=T.N_LANDMARKS, w=1.0) -> np.ndarray:
     m = np.zeros(n, np.float32)
     m[list(idx)] = w
@@ -58,8 +64,18 @@ def au_basis(face: FaceModel) -> np.ndarray:
     below = np.where(upper > 0, 0.0, below)
     below = np.where(lower > 0, 1.0, below)
     jaw_w = below * np.clip(1.0 - (np.abs(u[:, 0]) / 0.95) ** 2, 0, 1) * np.clip((u[:, 1] - eye_y) / (face_h * 0.9), 0, 1)
-    jaw_w = np.where(lower > 0, 1.0, jaw_w)
+    # Lips part most in the middle and taper to the corners, where they stay joined: the opening is a
+    # lens, not a slot with square ends.
+    rx = np.clip(np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6), 0, 1)
+    lens = np.sqrt(np.clip(1.0 - rx ** 2, 0.09, 1.0))  # elliptical profile, 0.3 at the corners
+    jaw_w = np.where(lower > 0, lens, jaw_w)
     jaw_w[T.CHIN] = 1.0
+    # Soft tissue next to a lip goes with it: without this falloff the skin just under the lower lip
+    # (or over the upper lip) lags behind a lip that moves, and the thin mesh triangles between them fold.
+    skin = 1.0 - upper - lower
+    under_lip = _near(u, T.LOWER_LIP, 0.05) * skin * (u[:, 1] > mouth[1])
+    over_lip = _near(u, T.UPPER_LIP, 0.04) * skin * (u[:, 1] < mouth[1])
+    jaw_w = np.maximum(jaw_w, under_lip * lens)
 
     def put(name, d):
         B[AU_INDEX[name]] += d.astype(np.float32)
@@ -97,7 +113,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     w = (_g(u, inner_r, 0.14) + _g(u, inner_l, 0.14)) * above_eyes
     put("AU9", w[:, None] * np.array([0.0, 0.03]))
     # AU10 upper lip raiser: upper lip up, most at its middle third (bares the upper teeth).
-    w = upper * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.55 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.2, 1)
+    w = (upper + 0.7 * over_lip) * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.55 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.2, 1)
     put("AU10", w[:, None] * up * 0.06 + (_g(u, ar, 0.07) + _g(u, al, 0.07))[:, None] * up * 0.015)
     # AU12 lip corner puller: corners up and out along the zygomatic line; AU12R/AU14R right side only.
     for name, side_sel, vec in (("AU12", None, np.array([0.09, -0.09])), ("AU12R", "R", np.array([0.08, -0.06])),
@@ -111,7 +127,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     w = (_g(u, rc, 0.12) + _g(u, lc, 0.12)) * (1 - above_eyes)
     put("AU15", w[:, None] * np.array([0.0, 0.09]) + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [0.012, 0])
     # AU16 lower lip depressor: lower lip middle down (shows lower teeth).
-    w = lower * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.15, 1)
+    w = (lower + 0.8 * under_lip) * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.15, 1)
     put("AU16", w[:, None] * np.array([0.0, 0.045]))
     # AU17 chin raiser: chin and lower lip up (pout).
     w = np.maximum(_g(u, chin + [0, -0.12], 0.2) * below, lower * 0.7)
@@ -131,8 +147,9 @@ def au_basis(face: FaceModel) -> np.ndarray:
     put("AU24", (outer_up + 0.5 * (upper - outer_up - inner_up).clip(0))[:, None] * np.array([0, 0.02]))
     put("AU24", (outer_lo + 0.5 * (lower - outer_lo - inner_lo).clip(0))[:, None] * np.array([0, -0.022]))
     # AU25 lips part: inner lips separate (mostly the lower one).
-    put("AU25", inner_up[:, None] * up * 0.018 + inner_lo[:, None] * np.array([0, 0.04]))
-    put("AU25", ((lower - inner_lo).clip(0))[:, None] * np.array([0, 0.025]))
+    taper = lens[:, None]
+    put("AU25", taper * (inner_up[:, None] * up * 0.018 + inner_lo[:, None] * np.array([0, 0.04])))
+    put("AU25", taper * ((lower - inner_lo).clip(0) + 0.8 * under_lip)[:, None] * np.array([0, 0.025]))
     # AU26 jaw drop: the lower face rotates down with the jaw.
     put("AU26", jaw_w[:, None] * np.array([0.0, 0.26]))
     # ... and the relaxed lips round a little: the corners move in as the jaw opens.
@@ -166,7 +183,7 @@ def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
     # A relaxed upper lip covers most of the upper teeth; smiling (AU12) or raising it (AU10)
     # bares them; a dropped jaw (surprise) leaves them high in a dark mouth.
-    upper = np.clip(0.55 + 0.45 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
+    upper = np.clip(0.8 + 0.3 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
     return upper.astype(np.float32), lower.astype(np.float32)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from ..face import topology as T
 from ..face.model import skin_colour
@@ -25,12 +26,15 @@ class MouthStyle:
         cavity: back-of-mouth colour.
         tongue: tongue colour.
         light: overall light level of the face (1 = typical).
+        lip_line: 0..1 strength of a drawn line where closed lips meet; for portraits whose own open
+            mouth was filled in, which lost the dark seam between the lips.
     """
 
     teeth: np.ndarray
     cavity: np.ndarray
     tongue: np.ndarray
     light: float
+    lip_line: float = 0.0
 
     @classmethod
     def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray) -> "MouthStyle":
@@ -51,8 +55,51 @@ def _smooth(x: np.ndarray) -> np.ndarray:
 
 
 def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """A lip contour's height at columns ``xs``: a smooth monotone cubic (PCHIP) through its points."""
     order = np.argsort(pts[:, 0])
-    return np.interp(xs, pts[order, 0], pts[order, 1])
+    x, y = pts[order, 0], pts[order, 1]
+    keep = np.concatenate([[True], np.diff(x) > 1e-3])
+    x, y = x[keep], y[keep]
+    if len(x) < 3:
+        return np.interp(xs, x, y)
+    return PchipInterpolator(x, y, extrapolate=False)(np.clip(xs, x[0], x[-1]))
+
+
+def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, interocular: float,
+                  strength: float) -> None:
+    """Darken the seam where closed or nearly closed lips meet, in place.
+
+    A soft line along the midline of the inner lip contours, darkest towards the corners, fading out
+    as the lips part (the interior drawn by :func:`draw_mouth` takes over).
+
+    Args:
+        frame: ``uint8 (H, W, 3)`` RGB.
+        upper, lower: ``(11, 2)`` inner upper / lower lip contour points, pixels, corner to corner.
+        interocular: interocular distance, pixels (sets the line width).
+        strength: 0..1.
+    """
+    s = interocular
+    mid = 0.5 * (upper + lower)
+    gap = np.clip(lower[:, 1] - upper[:, 1], 0, None)
+    fade = np.clip(1.0 - gap / (0.05 * s), 0, 1)
+    if fade.max() <= 0:
+        return
+    x0, y0 = np.floor(mid.min(0) - 0.06 * s).astype(int)
+    x1, y1 = np.ceil(mid.max(0) + 0.06 * s).astype(int)
+    H, W = frame.shape[:2]
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    rel = np.abs(np.linspace(-1, 1, len(mid)))
+    width = max(1, int(round(0.012 * s)))
+    for k in range(len(mid) - 1):
+        a = float(strength * fade[k:k + 2].mean() * (0.55 + 0.45 * rel[k:k + 2].mean()))
+        cv2.line(mask, tuple(np.round((mid[k] - [x0, y0]) * 16).astype(int)),
+                 tuple(np.round((mid[k + 1] - [x0, y0]) * 16).astype(int)), a, width, cv2.LINE_AA, shift=4)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, 0.006 * s))
+    roi = frame[y0:y1, x0:x1].astype(np.float32)
+    frame[y0:y1, x0:x1] = np.clip(roi * (1 - 0.45 * mask[..., None]) + 0.5, 0, 255).astype(np.uint8)
 
 
 def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
@@ -71,6 +118,8 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     up = p[T.LIPS_INNER_UPPER]
     lo = p[T.LIPS_INNER_LOWER]
     gap = lo[1:-1, 1] - up[1:-1, 1]
+    if style.lip_line > 0:
+        draw_lip_line(frame, up, lo, interocular, style.lip_line)
     if gap.max() < 0.6:
         return
     x0 = int(np.floor(min(up[:, 0].min(), lo[:, 0].min()))) - 1
@@ -128,15 +177,15 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
     seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
     arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
-    seam_k = 0.18 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
+    seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
     tooth_light = (0.3 + 0.7 * arch ** 0.8) * (1 - seam_k + seam_k * seam)
     # A thin opening shows only the incisal edges, dimly.
-    thin = float(np.clip(open_h.max() / (0.06 * s), 0.35, 1.0))
+    thin = float(np.clip(open_h.max() / (0.05 * s), 0.6, 1.0))
 
     if upper_teeth > 0:
-        length = np.minimum(open_h * 0.5, 0.11 * s) * upper_teeth * (0.6 + 0.4 * arch[None, :])
+        length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * arch[None, :])
         bottom = yu + length
-        t = _smooth(bottom - ys) * (arch[None, :] > 0.02)
+        t = _smooth(bottom - ys) * np.clip(arch[None, :] / 0.12, 0, 1)
         gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
         col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None]) * (0.75 + 0.25 * thin)
         img = img * (1 - t[..., None]) + col * t[..., None]
@@ -144,7 +193,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     if lower_teeth > 0.05:
         length = np.minimum(open_h * 0.35, 0.08 * s) * lower_teeth * (0.6 + 0.4 * arch[None, :])
         top = yl - length
-        t = _smooth(ys - top) * (arch[None, :] > 0.05) * lower_teeth
+        t = _smooth(ys - top) * np.clip(arch[None, :] / 0.15, 0, 1) * lower_teeth
         col = style.teeth[None, None, :] * (0.7 * tooth_light[None, :, None])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
