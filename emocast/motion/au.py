@@ -183,8 +183,15 @@ def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
     # A relaxed upper lip covers most of the upper teeth; smiling (AU12) or raising it (AU10)
     # bares them; a dropped jaw (surprise) leaves them high in a dark mouth.
-    upper = np.clip(0.8 + 0.3 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0), 0.2, 1)
+    # Corners pulled down (AU15) or a raised chin (AU17) bring the lower lip up and cover more of them.
+    upper = np.clip(0.8 + 0.3 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0)
+                    - 0.3 * a("AU15") - 0.3 * a("AU17"), 0.2, 1)
     return upper.astype(np.float32), lower.astype(np.float32)
+
+
+def _outside(x: float, centre: float, spread: float) -> float:
+    """0 while ``x`` is within ``centre +- spread``, rising to 1 at half a spread beyond it."""
+    return float(np.clip((abs(x - centre) - spread) / (0.5 * spread), 0.0, 1.0))
 
 
 def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.78, amount: float = 1.0) -> np.ndarray:
@@ -208,9 +215,11 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     rc, lc = u[T.MOUTH_CORNERS[0]], u[T.MOUTH_CORNERS[1]]
     cur_lift = mid[1] - 0.5 * (rc[1] + lc[1])
     cur_w = abs(lc[0] - rc[0])
-    dy = (cur_lift - lift) * amount  # positive: corners must go down
+    # Faces differ at rest: a lift or width within the normal spread is left alone; one clearly beyond
+    # it (a smile, a frown) is brought to the middle.
+    dy = (cur_lift - lift) * _outside(cur_lift, lift, 0.018) * amount  # positive: corners must go down
     # Narrow a widened (smiling) mouth; widen a pursed one a little (at most 0.04 each side).
-    dx = max(-0.04, (cur_w - width) / 2) * amount
+    dx = max(-0.04, (cur_w - width) / 2) * _outside(cur_w, width, 0.05) * amount
     above_eyes = np.clip((0.5 * (u[468, 1] + u[473, 1]) - 0.02 - u[:, 1]) / 0.08, 0, 1)
     for c, sgn in ((rc, 1.0), (lc, -1.0)):
         w = _g(u, c, 0.12) * (1 - above_eyes)

@@ -180,7 +180,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
     tooth_light = (0.3 + 0.7 * arch ** 0.8) * (1 - seam_k + seam_k * seam)
     # A thin opening shows only the incisal edges, dimly.
-    thin = float(np.clip(open_h.max() / (0.05 * s), 0.6, 1.0))
+    thin = float(np.clip(open_h.max() / (0.07 * s), 0.3, 1.0))
 
     if upper_teeth > 0:
         length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * arch[None, :])
