@@ -72,3 +72,21 @@ def test_timeline_gap_is_neutral_and_errors():
     with pytest.raises(InputError, match="empty"):
         parse_emotion("  ")
     assert math.isinf(parse_emotion("happy")[0].end)
+
+
+def test_intensity_response_per_emotion():
+    """Half intensity halves the smile, but keeps more than half of anger's and disgust's cues, which
+    read only when clear (calibrated with benchmarks/intensity_calibration.py)."""
+    from emocast.emotion.aus import PROTOTYPES
+
+    def au(emotion, name, intensity):
+        tr = build_track(parse_emotion(emotion, intensity=intensity), 1, 25.0)
+        return float(to_action_units(tr)[0, AU_INDEX[name]])
+
+    full = au("happy", "AU12", 1.0)
+    assert full == pytest.approx(PROTOTYPES["happy"]["AU12"], rel=0.02)
+    assert au("happy", "AU12", 0.5) == pytest.approx(0.5 * full, rel=0.02)
+    for emotion, name in (("angry", "AU4"), ("disgusted", "AU9")):
+        f, h = au(emotion, name, 1.0), au(emotion, name, 0.5)
+        assert 0.6 * f < h < 0.8 * f, (emotion, h, f)
+    assert au("angry", "AU4", 0.25) < au("angry", "AU4", 0.5) < au("angry", "AU4", 1.0)  # still monotone

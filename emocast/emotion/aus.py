@@ -43,11 +43,21 @@ DYNAMICS: dict[str, dict[str, float]] = {
 """How each emotion changes the speech-driven motion (the idea of the paper's emotive audio
 attention, Sec. 3.2.2: anger larger and sharper, sadness smaller and slower)."""
 
+INTENSITY_GAMMA: dict[str, float] = {
+    "neutral": 1.0, "happy": 1.0, "sad": 1.0, "surprised": 1.0, "fear": 0.8, "angry": 0.6, "disgusted": 0.55,
+    "contempt": 1.0,
+}
+"""Per-emotion response curve: the prototype is scaled by ``intensity ** gamma``. Set so that intensity
+0.5 reads as a mild version of 1.0 on every portrait (``benchmarks/intensity_calibration.py``: with a
+linear scale, half-intensity anger and disgust, whose cues are texture and fine lines, barely registered,
+while happy, sad and surprise read halfway)."""
+
 _P = np.array([[PROTOTYPES[e].get(a, 0.0) for a in AU_NAMES] for e in MEAD_EMOTIONS], np.float32)
 
 
 def to_action_units(track: EmotionTrack) -> np.ndarray:
-    """Per-frame expression action units.
+    """Per-frame expression action units: each emotion's prototype, scaled by its weight and by
+    ``intensity ** INTENSITY_GAMMA[emotion]``.
 
     Args:
         track: per-frame emotion weights ``(T, 8)`` and intensity ``(T,)``.
@@ -55,7 +65,9 @@ def to_action_units(track: EmotionTrack) -> np.ndarray:
     Returns:
         ``float32 (T, n_AU)`` activations in the order of :data:`emocast.motion.au.AU_NAMES`.
     """
-    return (track.weights @ _P) * track.intensity[:, None]
+    gamma = np.array([INTENSITY_GAMMA[e] for e in MEAD_EMOTIONS], np.float32)
+    scale = np.clip(track.intensity, 0, None)[:, None] ** gamma[None, :]  # (T, 8)
+    return ((track.weights * scale) @ _P).astype(np.float32)
 
 
 def dynamics(track: EmotionTrack, key: str) -> np.ndarray:
