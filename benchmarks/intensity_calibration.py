@@ -67,9 +67,8 @@ def main(argv=None) -> int:
     print("| portrait | emotion | p0 (neutral) | p(0.5) | p(1.0) | mildness |")
     print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['portrait']} | {r['emotion']} | {r['p0']:.2f} | {r['p5']:.2f} | {r['p1']:.2f} | "
-              f"{r['mildness']:.2f} |" if np.isfinite(r["mildness"]) else
-              f"| {r['portrait']} | {r['emotion']} | {r['p0']:.2f} | {r['p5']:.2f} | {r['p1']:.2f} | - |")
+        m = f"{r['mildness']:.2f}" if np.isfinite(r["mildness"]) else "-"
+        print(f"| {r['portrait']} | {r['emotion']} | {r['p0']:.2f} | {r['p5']:.2f} | {r['p1']:.2f} | {m} |")
     by = defaultdict(list)
     for r in rows:
         by[r["emotion"]].append(r)

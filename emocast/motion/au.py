@@ -66,8 +66,8 @@ def au_basis(face: FaceModel) -> np.ndarray:
     jaw_w = below * np.clip(1.0 - (np.abs(u[:, 0]) / 0.95) ** 2, 0, 1) * np.clip((u[:, 1] - eye_y) / (face_h * 0.9), 0, 1)
     # Lips part most in the middle and taper to the corners, where they stay joined: the opening is a
     # lens, not a slot with square ends.
-    rx = np.clip(np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6), 0, 1)
-    lens = np.sqrt(np.clip(1.0 - rx ** 2, 0.09, 1.0))  # elliptical profile, 0.3 at the corners
+    across = np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)  # 0 mid-mouth, 1 at a corner
+    lens = np.sqrt(np.clip(1.0 - across ** 2, 0.09, 1.0))  # elliptical profile, 0.3 at the corners
     jaw_w = np.where(lower > 0, lens, jaw_w)
     jaw_w[T.CHIN] = 1.0
     # Soft tissue next to a lip goes with it: without this falloff the skin just under the lower lip
@@ -113,7 +113,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     w = (_g(u, inner_r, 0.14) + _g(u, inner_l, 0.14)) * above_eyes
     put("AU9", w[:, None] * np.array([0.0, 0.03]))
     # AU10 upper lip raiser: upper lip up, most at its middle third (bares the upper teeth).
-    w = (upper + 0.7 * over_lip) * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.55 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.2, 1)
+    w = (upper + 0.7 * over_lip) * np.clip(1.0 - (across / 1.1) ** 2, 0.2, 1)
     put("AU10", w[:, None] * up * 0.06 + (_g(u, ar, 0.07) + _g(u, al, 0.07))[:, None] * up * 0.015)
     # AU12 lip corner puller: corners up and out along the zygomatic line; AU12R/AU14R right side only.
     for name, side_sel, vec in (("AU12", None, np.array([0.09, -0.09])), ("AU12R", "R", np.array([0.08, -0.06])),
@@ -127,7 +127,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     w = (_g(u, rc, 0.12) + _g(u, lc, 0.12)) * (1 - above_eyes)
     put("AU15", w[:, None] * np.array([0.0, 0.09]) + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [0.012, 0])
     # AU16 lower lip depressor: lower lip middle down (shows lower teeth).
-    w = (lower + 0.8 * under_lip) * np.clip(1.0 - (np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)) ** 2, 0.15, 1)
+    w = (lower + 0.8 * under_lip) * np.clip(1.0 - across ** 2, 0.15, 1)
     put("AU16", w[:, None] * np.array([0.0, 0.045]))
     # AU17 chin raiser: chin and lower lip up (pout).
     w = np.maximum(_g(u, chin + [0, -0.12], 0.2) * below, lower * 0.7)

@@ -49,13 +49,15 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
         cv2.fillPoly(mask, [np.round(p[T.LIPS_INNER_RING]).astype(np.int32)], 255)
         # Teeth often reach past the landmarks' inner lip contour: take every bright, unsaturated
         # (tooth-coloured) pixel inside the outer lip contour too.
-        lips = np.zeros_like(mask)
-        cv2.fillPoly(lips, [np.round(p[T.LIPS_OUTER_RING]).astype(np.int32)], 255)
-        hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
-        inside = lips > 0
+        ring = np.round(p[T.LIPS_OUTER_RING]).astype(np.int32)
+        x, y, w, h = cv2.boundingRect(ring)
+        inside = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(inside, [ring - [x, y]], 255)
+        inside = inside > 0
+        hsv = cv2.cvtColor(np.ascontiguousarray(image[y:y + h, x:x + w]), cv2.COLOR_RGB2HSV)
         v_ref = float(np.median(hsv[..., 2][inside]))
         teeth = inside & (hsv[..., 2] > v_ref * 1.1) & (hsv[..., 1] < 90)
-        mask[teeth] = 255
+        mask[y:y + h, x:x + w][teeth] = 255
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):
@@ -76,7 +78,8 @@ class CPURenderer:
 
     def __init__(self, image: np.ndarray, face: FaceModel):
         filled = fill_open_mouth(image, face)
-        own_mouth_filled = filled is not image
+        # A filled mouth lost the dark seam between the lips: the mouth drawing puts one back.
+        lip_line = float(filled is not image)
         image = filled
         self.image = image
         self.face = face
@@ -108,8 +111,7 @@ class CPURenderer:
         self.warper = Warper(image, src_pts, topology_points=topo,
                              excluded=set(T.LIPS_INNER_UPPER + T.LIPS_INNER_LOWER))
         self.style = MouthStyle.from_portrait(image, face.landmarks)
-        if own_mouth_filled:
-            self.style.lip_line = 1.0
+        self.style.lip_line = lip_line
         self.texture = TextureLayers(image, face)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
