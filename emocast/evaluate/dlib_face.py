@@ -10,6 +10,7 @@ judges and are never imported by generation code.
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -120,15 +121,10 @@ class DlibFace:
         return np.asarray(self.rec.compute_face_descriptor(img, shp), dtype=np.float32)
 
 
-_INSTANCE: DlibFace | None = None
-
-
+@functools.cache
 def get() -> DlibFace:
     """The process-wide :class:`DlibFace`."""
-    global _INSTANCE
-    if _INSTANCE is None:
-        _INSTANCE = DlibFace()
-    return _INSTANCE
+    return DlibFace()
 
 
 @dataclass

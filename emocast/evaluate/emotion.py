@@ -5,21 +5,18 @@ The paper's judge (Emotion-FAN, 8 classes incl. contempt) is not available here;
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..emotion.labels import canonical
 from ..errors import InputError
 from .fer import FER_CLASSES, JUDGE_NAME, MEAD_TO_FER, EmotionJudge
 
-_JUDGE: EmotionJudge | None = None
-
-
+@functools.cache
 def get_judge() -> EmotionJudge:
     """The process-wide :class:`EmotionJudge` (weights load once)."""
-    global _JUDGE
-    if _JUDGE is None:
-        _JUDGE = EmotionJudge()
-    return _JUDGE
+    return EmotionJudge()
 
 
 def intended_class(label: str | None) -> tuple[str | None, str | None]:
