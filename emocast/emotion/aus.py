@@ -33,7 +33,7 @@ DYNAMICS: dict[str, dict[str, float]] = {
     # blink: blinks per minute.
     "neutral": dict(speech=1.0, smooth=0.035, head=1.0, tempo=1.0, pitch=0.0, blink=17),
     "happy": dict(speech=1.1, smooth=0.032, head=1.15, tempo=1.1, pitch=-1.0, blink=18),
-    "sad": dict(speech=0.9, smooth=0.05, head=0.6, tempo=0.7, pitch=4.0, blink=12),
+    "sad": dict(speech=1.0, smooth=0.04, head=0.6, tempo=0.7, pitch=4.0, blink=12),
     "angry": dict(speech=1.25, smooth=0.025, head=1.35, tempo=1.25, pitch=1.5, blink=14),
     "fear": dict(speech=0.9, smooth=0.028, head=0.8, tempo=1.6, pitch=1.0, blink=24),
     "disgusted": dict(speech=0.85, smooth=0.038, head=0.9, tempo=0.9, pitch=-1.5, blink=16),

@@ -67,7 +67,7 @@ def au_basis(face: FaceModel) -> np.ndarray:
     # Lips part most in the middle and taper to the corners, where they stay joined: the opening is a
     # lens, not a slot with square ends.
     across = np.abs(u[:, 0] - mouth[0]) / (0.5 * abs(lc[0] - rc[0]) + 1e-6)  # 0 mid-mouth, 1 at a corner
-    lens = np.sqrt(np.clip(1.0 - across ** 2, 0.09, 1.0))  # elliptical profile, 0.3 at the corners
+    lens = np.clip(1.0 - across ** 2, 0.06, 1.0) ** 0.8  # pointed ends, like a real lip opening; 0.1 at the corners
     jaw_w = np.where(lower > 0, lens, jaw_w)
     jaw_w[T.CHIN] = 1.0
     # Soft tissue next to a lip goes with it: without this falloff the skin just under the lower lip
@@ -146,9 +146,11 @@ def au_basis(face: FaceModel) -> np.ndarray:
     put("AU23", (_g(u, rc, 0.08) - _g(u, lc, 0.08))[:, None] * np.array([0.02, 0.0]))
     put("AU24", (outer_up + 0.5 * (upper - outer_up - inner_up).clip(0))[:, None] * np.array([0, 0.02]))
     put("AU24", (outer_lo + 0.5 * (lower - outer_lo - inner_lo).clip(0))[:, None] * np.array([0, -0.022]))
-    # AU25 lips part: inner lips separate (mostly the lower one).
+    # AU25 lips part: inner lips separate, the lower one more; the upper lip's middle rises too, so the
+    # opening is an almond, not the flat-topped crescent of a smile.
     taper = lens[:, None]
-    put("AU25", taper * (inner_up[:, None] * up * 0.018 + inner_lo[:, None] * np.array([0, 0.04])))
+    put("AU25", taper * (inner_up[:, None] * up * 0.03 + inner_lo[:, None] * np.array([0, 0.04])))
+    put("AU25", taper * ((upper - inner_up).clip(0) + 0.5 * over_lip)[:, None] * up * 0.012)
     put("AU25", taper * ((lower - inner_lo).clip(0) + 0.8 * under_lip)[:, None] * np.array([0, 0.025]))
     # AU26 jaw drop: the lower face rotates down with the jaw.
     put("AU26", jaw_w[:, None] * np.array([0.0, 0.26]))

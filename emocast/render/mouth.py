@@ -178,7 +178,9 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
     arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
     seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
-    tooth_light = (0.3 + 0.7 * arch ** 0.8) * (1 - seam_k + seam_k * seam)
+    tooth_light = (0.2 + 0.8 * arch ** 1.2) * (1 - seam_k + seam_k * seam)
+    # Past the canines the teeth turn away into the cheek's shadow (the buccal corridor).
+    arch = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
     # A thin opening shows only the incisal edges, dimly.
     thin = float(np.clip(open_h.max() / (0.07 * s), 0.3, 1.0))
 
