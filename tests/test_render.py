@@ -219,3 +219,43 @@ def test_filled_mouth_gets_a_lip_line(renderer):
     line = np.mean([fr[int(round(y)), x] for x, y in zip(cols, ys)])
     around = np.mean([0.5 * (fr[int(round(y)) - d, x] + fr[int(round(y)) + d, x]) for x, y in zip(cols, ys)])
     assert line < around - 6, (line, around)
+
+
+def _iris_height(frame: np.ndarray, pts: np.ndarray, iris) -> float:
+    """Height of the dark iris blob through the iris centre, in iris diameters."""
+    g = _grey(frame)
+    c = pts[iris[0]]
+    rad = float(np.mean(np.linalg.norm(pts[iris[1:]] - c, axis=1)))
+    col = g[int(c[1] - 3 * rad):int(c[1] + 3 * rad), int(round(c[0]))]
+    white = np.median(g[int(c[1] - rad):int(c[1] + rad), int(c[0] + 1.6 * rad)])
+    dark = col < 0.5 * (col.min() + white)
+    lo = hi = len(col) // 2
+    while lo > 0 and dark[lo - 1]:
+        lo -= 1
+    while hi < len(col) - 1 and dark[hi + 1]:
+        hi += 1
+    return (hi - lo + 1) / (2 * rad)
+
+
+def test_widened_eyes_keep_round_irises(renderer):
+    """Raised upper lids (AU5, surprise) show white above the iris instead of stretching it into a tall
+    oval: the dark iris blob stays within its diameter (the plain warp stretched it to 1.14-1.26)."""
+    r = renderer
+    aus = _aus(AU1=1.0, AU2=1.0, AU5=1.3)
+    fr = r.render(aus, np.zeros(3))
+    tgt = r.landmarks(aus, np.zeros(3))
+    for iris in (T.RIGHT_IRIS, T.LEFT_IRIS):
+        assert _iris_height(fr, tgt, iris) <= 1.0
+
+
+def test_eyes_left_to_the_warp_unless_widened(renderer):
+    """A blink or a squint (AU43, AU6 + AU7) is the warped portrait's own lids: no eyeball is painted."""
+    r = renderer
+    for aus in (_aus(AU43=0.8), _aus(AU6=1.0, AU7=0.8, AU12=1.0)):
+        fr = r.render(aus, np.zeros(3))
+        eyes, r.eyes.eyes = r.eyes.eyes, []
+        try:
+            plain = r.render(aus, np.zeros(3))
+        finally:
+            r.eyes.eyes = eyes
+        assert np.array_equal(fr, plain)

@@ -7,6 +7,7 @@ import numpy as np
 from ..face import topology as T
 from ..face.model import FaceModel
 from ..motion.au import AU_INDEX, au_basis, close_mouth_field, neutral_corners_field
+from .eyes import Eyes
 from .mouth import MouthStyle, draw_mouth
 from .texture import TextureLayers
 from .warp import Warper
@@ -113,6 +114,7 @@ class CPURenderer:
         self.style = MouthStyle.from_portrait(image, face.landmarks)
         self.style.lip_line = lip_line
         self.texture = TextureLayers(image, face)
+        self.eyes = Eyes(image, face.landmarks, s)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """Target landmarks ``float64 (478, 2)`` in pixels for one frame's AUs ``(n_AU,)`` and pose ``(3,)``."""
@@ -139,5 +141,6 @@ class CPURenderer:
         """One frame, ``uint8 (H, W, 3)`` RGB."""
         tgt = self.landmarks(aus, pose)
         frame = self.warper.warp(tgt[:N_WARP], image=self.texture.apply(aus), fine_boxes=self._fine_boxes(tgt))
+        self.eyes.draw(frame, tgt)
         draw_mouth(frame, tgt, self.style, self.s, upper_teeth=upper_teeth, lower_teeth=lower_teeth)
         return frame
