@@ -218,7 +218,7 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     for side, depth in ((-1, 0.26), (1, 0.26)):
         x = mid_x + side * 0.065
         pts = [(x + side * 0.004, bottom_y), (x, bottom_y - 0.1), (x + side * 0.012, bottom_y - 0.2)]
-        g += c.fold(pts, (side * 0.022, 0.0), depth, width=0.014, blur=0.01)
+        g += c.fold(pts, (side * 0.024, 0.0), depth, width=0.017, blur=0.014)
     g += c.fold([(mid_x - 0.07, root[1] - 0.03), (mid_x, root[1] - 0.05), (mid_x + 0.07, root[1] - 0.03)], (0, 0.025), 0.12,
                 width=0.015, blur=0.012)
     lids = c.polygon(T.RIGHT_BROW[5:] + T.RIGHT_LID_UPPER_OUTER[::-1], 0.03) + c.polygon(T.LEFT_BROW[5:] + T.LEFT_LID_UPPER_OUTER[::-1], 0.03)
@@ -247,10 +247,11 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     for name, au, wx in (("forehead_inner", "AU1", inner_w), ("forehead_outer", "AU2", 1 - 0.7 * inner_w)):
         g = np.zeros(c.shape, np.float32)
         for k, off in enumerate((0.13, 0.22, 0.31)):
-            ys = by - off - 0.02 * k * np.abs(xs - mid_x)
+            # Real forehead lines wander a little; perfectly parallel arcs look drawn on.
+            ys = by - off - 0.02 * k * np.abs(xs - mid_x) + 0.007 * np.sin(9.0 * (xs - mid_x) + 1.7 * k)
             span = (np.abs(xs - mid_x) < 0.62 - 0.06 * k)
             seg = np.stack([xs[span], ys[span]], 1)
-            line = c.fold(seg, (0, 0.028), 0.16, width=0.013, blur=0.01)
+            line = c.fold(seg, (0, 0.03), 0.16, width=0.017, blur=0.015)
             wmap = np.interp(np.arange(c.shape[1]), c.px(np.stack([xs, ys], 1))[:, 0], wx)[None, :]
             g += line * wmap.astype(np.float32)
         layers.append(Layer(name, {au: 1.0}, gain=g * skin, exponent=1.2))
