@@ -218,7 +218,7 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     for side, depth in ((-1, 0.26), (1, 0.26)):
         x = mid_x + side * 0.065
         pts = [(x + side * 0.004, bottom_y), (x, bottom_y - 0.1), (x + side * 0.012, bottom_y - 0.2)]
-        g += c.fold(pts, (side * 0.024, 0.0), depth, width=0.017, blur=0.014)
+        g += c.fold(pts, (side * 0.022, 0.0), depth, width=0.014, blur=0.01)
     g += c.fold([(mid_x - 0.07, root[1] - 0.03), (mid_x, root[1] - 0.05), (mid_x + 0.07, root[1] - 0.03)], (0, 0.025), 0.12,
                 width=0.015, blur=0.012)
     lids = c.polygon(T.RIGHT_BROW[5:] + T.RIGHT_LID_UPPER_OUTER[::-1], 0.03) + c.polygon(T.LEFT_BROW[5:] + T.LEFT_LID_UPPER_OUTER[::-1], 0.03)
