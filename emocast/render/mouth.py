@@ -65,6 +65,15 @@ def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return PchipInterpolator(x, y, extrapolate=False)(np.clip(xs, x[0], x[-1]))
 
 
+def _seams(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """0 on the line between two teeth, 1 mid-tooth, at distances ``dx`` (pixels) from the midline for
+    teeth of ``widths`` (pixels, central incisor first)."""
+    edges = np.concatenate([[0.0], np.cumsum(widths)])
+    k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
+    frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
+    return np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6
+
+
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, interocular: float,
                   strength: float) -> None:
     """Darken the seam where closed or nearly closed lips meet, in place.
@@ -170,15 +179,14 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Teeth sit on an arch behind the lips: lit in the middle, in shadow towards the corners, where the
     # arch turns away; the incisal edge is a smooth curve (single teeth show only as faint seams on a
     # mouth open wide enough to see them).
-    widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
-    edges = np.concatenate([[0.0], np.cumsum(widths)])
     dx = np.abs(xs - cx)
-    k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
-    frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
-    seam = np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6  # dark line between teeth
+    widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
+    seam = _seams(dx, widths)  # dark line between teeth
+    seam_lo = _seams(dx, widths * np.array([0.62, 0.68, 0.8, 0.9, 1.0, 1.0]))  # lower incisors are narrower
     arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
     seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
-    tooth_light = (0.2 + 0.8 * arch ** 1.2) * (1 - seam_k + seam_k * seam)
+    light = 0.2 + 0.8 * arch ** 1.2
+    tooth_light = light * (1 - seam_k + seam_k * seam)
     # Past the canines the teeth turn away into the cheek's shadow (the buccal corridor).
     arch = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
     # A thin opening shows only the incisal edges, dimly.
@@ -193,10 +201,11 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         img = img * (1 - t[..., None]) + col * t[..., None]
     lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
-        length = np.minimum(open_h * 0.35, 0.08 * s) * lower_teeth * (0.6 + 0.4 * arch[None, :])
+        length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * (0.6 + 0.4 * arch[None, :])
         top = yl - length
         t = _smooth(ys - top) * np.clip(arch[None, :] / 0.15, 0, 1) * lower_teeth
-        col = style.teeth[None, None, :] * (0.7 * tooth_light[None, :, None])
+        # The lower row sits deeper in the mouth's shadow, under the upper row's edge.
+        col = style.teeth[None, None, :] * (0.6 * light * (1 - seam_k + seam_k * seam_lo))[None, :, None]
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
