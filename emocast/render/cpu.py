@@ -114,7 +114,7 @@ class CPURenderer:
         self.style = MouthStyle.from_portrait(image, face.landmarks)
         self.style.lip_line = lip_line
         self.texture = TextureLayers(image, face)
-        self.eyes = Eyes(image, face.landmarks, s)
+        self.eyes = Eyes(image, face.landmarks)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """Target landmarks ``float64 (478, 2)`` in pixels for one frame's AUs ``(n_AU,)`` and pose ``(3,)``."""

@@ -33,8 +33,7 @@ def eye_ring(points: np.ndarray, corners, upper, lower) -> np.ndarray:
 
 
 def _area(poly: np.ndarray) -> float:
-    x, y = poly[:, 0], poly[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+    return float(cv2.contourArea(poly.astype(np.float32)))
 
 
 def _fill(shape, poly: np.ndarray, offset) -> np.ndarray:
@@ -46,7 +45,8 @@ def _fill(shape, poly: np.ndarray, offset) -> np.ndarray:
 
 @dataclass
 class _Eyeball:
-    ring: np.ndarray  # source opening contour (16, 2), pixels
+    contour: tuple  # (corners, upper lid, lower lid) landmark indices of this eye's opening
+    iris: list[int]  # its iris landmarks (centre first)
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the texture in the portrait
     texture: np.ndarray  # float32 (h, w, 3) eyeball, sclera + iris
     centre: np.ndarray  # iris centre in the portrait, pixels
@@ -60,20 +60,18 @@ class Eyes:
     Args:
         image: ``uint8 (H, W, 3)`` RGB portrait.
         landmarks: ``(478, 2+)`` MediaPipe landmarks of the portrait, pixels (iris points 468-477).
-        interocular: interocular distance, pixels.
     """
 
-    def __init__(self, image: np.ndarray, landmarks: np.ndarray, interocular: float):
+    def __init__(self, image: np.ndarray, landmarks: np.ndarray):
         self.eyes: list[_Eyeball] = []
         p = np.asarray(landmarks, np.float64)[:, :2]
         H, W = image.shape[:2]
-        irises = [p[T.RIGHT_IRIS], p[T.LEFT_IRIS]]
-        for corners, upper, lower in _EYES:
-            ring = eye_ring(p, corners, upper, lower)
+        for contour in _EYES:
+            ring = eye_ring(p, *contour)
             # MediaPipe's "right"/"left" iris naming differs between versions: take the nearer one.
-            iris = min(irises, key=lambda q: float(np.linalg.norm(q[0] - ring.mean(0))))
-            c = iris[0]
-            r = float(np.mean(np.linalg.norm(iris[1:] - c, axis=1)))
+            iris_idx = min((T.RIGHT_IRIS, T.LEFT_IRIS), key=lambda q: float(np.linalg.norm(p[q[0]] - ring.mean(0))))
+            c = p[iris_idx[0]]
+            r = float(np.mean(np.linalg.norm(p[iris_idx[1:]] - c, axis=1)))
             eye_w = float(np.linalg.norm(ring[0] - ring[8]))
             if r < 1.5 or eye_w < 6 or _area(ring) < 4:
                 continue
@@ -83,7 +81,7 @@ class Eyes:
             x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
-            self.eyes.append(_Eyeball(ring, (x0, y0, x1, y1), self._texture(image, ring, c, r, (x0, y0, x1, y1)),
+            self.eyes.append(_Eyeball(contour, iris_idx, (x0, y0, x1, y1), self._texture(image, ring, c, r, (x0, y0, x1, y1)),
                                       c, r, _area(ring)))
 
     @staticmethod
@@ -148,15 +146,13 @@ class Eyes:
         """
         p = np.asarray(landmarks, np.float64)[:, :2]
         H, W = frame.shape[:2]
-        irises = [p[T.RIGHT_IRIS], p[T.LEFT_IRIS]]
-        for eye, (corners, upper, lower) in zip(self.eyes, _EYES):
-            ring = eye_ring(p, corners, upper, lower)
+        for eye in self.eyes:
+            ring = eye_ring(p, *eye.contour)
             # Fade in with the widening, so there is no pop between frames.
             k = float(np.clip((_area(ring) / eye.area - 1.06) / 0.12, 0, 1))
             if k <= 0:
                 continue
-            iris = min(irises, key=lambda q: float(np.linalg.norm(q[0] - ring.mean(0))))
-            shift = iris[0] - eye.centre
+            shift = p[eye.iris[0]] - eye.centre
             x0, y0 = np.floor(ring.min(0) - 2).astype(int)
             x1, y1 = np.ceil(ring.max(0) + 2).astype(int)
             x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)

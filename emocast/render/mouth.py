@@ -187,23 +187,24 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
     light = 0.2 + 0.8 * arch ** 1.2
     tooth_light = light * (1 - seam_k + seam_k * seam)
-    # Past the canines the teeth turn away into the cheek's shadow (the buccal corridor).
-    arch = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
+    # How far each column shows teeth: past the canines they turn away into the cheek's shadow (the
+    # buccal corridor).
+    reach = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
     # A thin opening shows only the incisal edges, dimly.
     thin = float(np.clip(open_h.max() / (0.07 * s), 0.3, 1.0))
 
     if upper_teeth > 0:
-        length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * arch[None, :])
+        length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * reach[None, :])
         bottom = yu + length
-        t = _smooth(bottom - ys) * np.clip(arch[None, :] / 0.12, 0, 1)
+        t = _smooth(bottom - ys) * np.clip(reach[None, :] / 0.12, 0, 1)
         gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
         col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None]) * (0.75 + 0.25 * thin)
         img = img * (1 - t[..., None]) + col * t[..., None]
     lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
-        length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * (0.6 + 0.4 * arch[None, :])
+        length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * (0.6 + 0.4 * reach[None, :])
         top = yl - length
-        t = _smooth(ys - top) * np.clip(arch[None, :] / 0.15, 0, 1) * lower_teeth
+        t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * lower_teeth
         # The lower row sits deeper in the mouth's shadow, under the upper row's edge.
         col = style.teeth[None, None, :] * (0.6 * light * (1 - seam_k + seam_k * seam_lo))[None, :, None]
         img = img * (1 - t[..., None]) + col * t[..., None]
