@@ -259,3 +259,58 @@ def test_eyes_left_to_the_warp_unless_widened(renderer):
         finally:
             r.eyes.eyes = eyes
         assert np.array_equal(fr, plain)
+
+
+@pytest.fixture(scope="module")
+def astronaut_1024(astronaut):
+    img, face = astronaut
+    # Her head, cropped square and enlarged to fill a 1024² frame (a typical close-up portrait).
+    x0, y0, x1, y1 = face.box
+    c, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), 0.75 * max(x1 - x0, y1 - y0)
+    a, b = np.maximum(np.round(c - half).astype(int), 0), np.round(c + half).astype(int)
+    big = cv2.resize(img[a[1]:b[1], a[0]:b[0]], (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    return CPURenderer(big, analyse(big))
+
+
+def test_upper_teeth_show_as_separate_teeth(astronaut_1024):
+    """At 1024², an open speech mouth shows single upper teeth: darker gaps between them and a rounded
+    incisal edge that rises at each gap (a flat white band read as a denture strip)."""
+    r = astronaut_1024
+    aus = _aus(AU25=1.0, AU26=0.6)
+    fr = _grey(r.render(aus, np.zeros(3), upper_teeth=0.8))
+    tgt = r.landmarks(aus, np.zeros(3))
+    cx, s = tgt[13, 0], r.s
+    cols = np.arange(int(cx - 0.25 * s), int(cx + 0.25 * s))
+    top = int(tgt[13, 1]) + 2
+    band = fr[top:int(tgt[14, 1]), cols]
+    lit = band > band.max() * 0.6
+    # Brightness along a row through the teeth dips at each gap.
+    row = band[int(np.median(np.argmax(lit, 0))) + 2]
+    dips = [i for i in range(2, len(row) - 2) if row[i] == row[i - 2:i + 3].min() and row[i] < 0.85 * np.median(row)]
+    assert len(dips) >= 4, (len(dips), row.round())
+    # The lowest lit pixel of each column (the incisal edge) is uneven: teeth end in rounded tips.
+    edge = len(band) - np.argmax(lit[::-1], 0)
+    assert np.ptp(edge) >= 3, edge
+
+
+def test_tongue_is_domed(astronaut_1024):
+    """A wide-open mouth shows a tongue whose top is highest in the middle and falls towards the sides,
+    not a band running parallel to the lower lip."""
+    r = astronaut_1024
+    aus = _aus(AU25=1.0, AU26=1.2)
+    fr = r.render(aus, np.zeros(3), upper_teeth=0.6).astype(np.float32)
+    tgt = r.landmarks(aus, np.zeros(3))
+    cx, s = tgt[13, 0], r.s
+    red = (fr[..., 0] - fr[..., 2] > 25) & (fr[..., 0] > 90)
+
+    def tongue_top(x: float) -> int:
+        x = int(round(x))
+        y0, y1 = int(tgt[13, 1]) + 2, int(tgt[14, 1]) - 2
+        col = red[y0:y1, x]
+        assert col[-3:].all(), "no tongue above the lower lip"
+        return y0 + len(col) - int(np.argmin(col[::-1]))  # first non-tongue pixel going up, from the lip
+
+    mid, side = tongue_top(cx), 0.5 * (tongue_top(cx - 0.12 * s) + tongue_top(cx + 0.12 * s))
+    # Its top is clearly higher in the middle (the old band, parallel to the U of the lower lip, was
+    # nearly level: 6 px against 45 px here).
+    assert side - mid > 0.05 * s, (mid, side, s)

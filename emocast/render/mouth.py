@@ -65,13 +65,35 @@ def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return PchipInterpolator(x, y, extrapolate=False)(np.clip(xs, x[0], x[-1]))
 
 
-def _seams(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """0 on the line between two teeth, 1 mid-tooth, at distances ``dx`` (pixels) from the midline for
-    teeth of ``widths`` (pixels, central incisor first)."""
+def _gap_distance(dx: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (pixels) from each of ``dx`` (pixels from the midline) to the nearest gap between teeth
+    of ``widths`` (pixels, central incisor first), and the width of the tooth each column falls on."""
     edges = np.concatenate([[0.0], np.cumsum(widths)])
     k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
     frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
-    return np.clip(np.minimum(frac, 1 - frac) * widths[k] / 0.9, 0, 1) ** 0.6
+    return np.minimum(frac, 1 - frac) * widths[k], widths[k]
+
+
+def _seams(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """0 on the line between two teeth, 1 mid-tooth, at distances ``dx`` (pixels) from the midline for
+    teeth of ``widths`` (pixels, central incisor first)."""
+    dist, _ = _gap_distance(dx, widths)
+    return np.clip(dist / 0.9, 0, 1) ** 0.6
+
+
+def _incisal_notch(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """How far (0..1) a tooth's rounded incisal edge rises above its lowest point: 1 at the gaps, 0
+    mid-tooth (a quarter-ellipse profile over the outer third of each tooth)."""
+    dist, w = _gap_distance(dx, widths)
+    r = np.clip(1.0 - dist / (0.3 * w), 0, 1)
+    return 1.0 - np.sqrt(1.0 - r ** 2)
+
+
+def _tooth_colour(style: MouthStyle, lit: np.ndarray) -> np.ndarray:
+    """Tooth colour ``(..., 3)`` at light levels ``lit`` (0..1): teeth in shadow take the warm tint of the
+    mouth around them rather than turning grey."""
+    lit = lit[..., None]
+    return style.teeth * lit + style.cavity * 0.8 * (1 - lit)
 
 
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, interocular: float,
@@ -143,8 +165,12 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     ys = (np.arange(y0, y1) + 0.5)[:, None]
     yu = _curve(up, xs)[None, :]
     yl = _curve(lo, xs)[None, :]
-    # Opening mask, anti-aliased on both lips and clipped between the inner corners.
+    # Opening mask, anti-aliased on both lips and clipped between the inner corners, where the lips
+    # meet in a rounded point rather than end in a square cut.
     xl, xr = up[:, 0].min(), up[:, 0].max()
+    ends = np.sqrt(np.clip(np.minimum(xs - xl, xr - xs) / (0.1 * max(xr - xl, 1.0)), 0, 1))[None, :]
+    mid, half = 0.5 * (yu + yl), 0.5 * (yl - yu) * ends
+    yu, yl = mid - half, mid + half
     inside = _smooth(ys - yu) * _smooth(yl - ys) * _smooth(xs[None, :] - xl) * _smooth(xr - xs[None, :])
     # ... and kept within the outer lip contour, so an inner corner that lags behind a moving outer
     # corner never leaves a trail of dark pixels outside the mouth.
@@ -168,13 +194,18 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     shade = (0.35 + 0.3 * open_frac) * (1.0 - 0.55 * depth * np.sin(np.pi * vpos))
     img = style.cavity[None, None, :] * shade[..., None]
 
-    # Tongue: a low rounded body, visible once the jaw has dropped.
+    # Tongue: a domed body low in the mouth, visible once the jaw has dropped. Its top is highest in
+    # the middle and meets the lower lip towards the sides (a band that followed the lip looked like a
+    # second lower lip).
     if open_frac > 0.12:
-        t_top = yl - open_h * (0.28 + 0.12 * open_frac) + (np.abs(rel) ** 2) * open_h * 0.3
-        tongue = _smooth(ys - t_top) * np.clip(1.0 - np.abs(rel) / 0.8, 0, 1) ** 0.5
-        t_shade = 0.55 + 0.35 * np.clip((ys - t_top) / (0.15 * s), 0, 1)
+        floor = float(np.nanmax(yl))
+        t_top = floor - open_h.max() * (0.3 + 0.15 * open_frac) * np.clip(1.0 - (rel / 0.9) ** 2, 0, 1)
+        t_top = np.maximum(t_top, yl - open_h * 0.45)
+        tongue = _smooth(ys - t_top) * np.clip(1.0 - np.abs(rel) / 0.9, 0, 1) ** 0.4
+        # Lit on top (a soft sheen), darker towards the back and the throat.
+        t_shade = 0.95 - 0.35 * np.clip((ys - t_top) / (0.12 * s), 0, 1)
         a = tongue[..., None] * min(1.0, (open_frac - 0.12) * 4)
-        img = img * (1 - a) + (style.tongue[None, None, :] * t_shade[..., None] * (0.5 + 0.5 * open_frac)) * a
+        img = img * (1 - a) + (style.tongue[None, None, :] * t_shade[..., None] * (0.55 + 0.45 * open_frac)) * a
 
     # Teeth sit on an arch behind the lips: lit in the middle, in shadow towards the corners, where the
     # arch turns away; the incisal edge is a smooth curve (single teeth show only as faint seams on a
@@ -182,11 +213,12 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     dx = np.abs(xs - cx)
     widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
     seam = _seams(dx, widths)  # dark line between teeth
-    seam_lo = _seams(dx, widths * np.array([0.62, 0.68, 0.8, 0.9, 1.0, 1.0]))  # lower incisors are narrower
     arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
-    seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.08) / 0.1, 0, 1))
+    # Gaps between teeth show on a mouth open wide enough, and only where a tooth spans enough pixels
+    # (on a small face they alias into a dotted line).
+    seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.05) / 0.08, 0, 1) * np.clip((widths[0] - 4.0) / 6.0, 0, 1))
     light = 0.2 + 0.8 * arch ** 1.2
-    tooth_light = light * (1 - seam_k + seam_k * seam)
+    tooth_light = light * (1 - 3 * seam_k * (1 - seam))
     # How far each column shows teeth: past the canines they turn away into the cheek's shadow (the
     # buccal corridor).
     reach = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
@@ -195,18 +227,25 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
 
     if upper_teeth > 0:
         length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * reach[None, :])
-        bottom = yu + length
+        # Each tooth's incisal edge is rounded: the row's lower edge dips mid-tooth and notches up at
+        # the gaps, once the teeth are long enough to show it.
+        notch = 0.02 * s * seam_k / 0.1 * _incisal_notch(dx, widths)
+        bottom = yu + length - np.minimum(notch, 0.3 * length)
         t = _smooth(bottom - ys) * np.clip(reach[None, :] / 0.12, 0, 1)
         gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
-        col = style.teeth[None, None, :] * (tooth_light[None, :, None] * gum[..., None]) * (0.75 + 0.25 * thin)
+        col = _tooth_colour(style, tooth_light[None, :] * gum * (0.75 + 0.25 * thin))
         img = img * (1 - t[..., None]) + col * t[..., None]
     lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
+        # How much of the lower row shows sets its height, not its opacity (a half-transparent row read
+        # as a grey rim inside the lower lip).
         length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * (0.6 + 0.4 * reach[None, :])
-        top = yl - length
-        t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * lower_teeth
+        narrow = widths * np.array([0.62, 0.68, 0.8, 0.9, 1.0, 1.0])  # lower incisors are narrower
+        notch = 0.015 * s * seam_k / 0.1 * _incisal_notch(dx, narrow)
+        top = yl - length + np.minimum(notch, 0.3 * length)
+        t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * min(1.0, lower_teeth / 0.3)
         # The lower row sits deeper in the mouth's shadow, under the upper row's edge.
-        col = style.teeth[None, None, :] * (0.6 * light * (1 - seam_k + seam_k * seam_lo))[None, :, None]
+        col = _tooth_colour(style, (0.75 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
