@@ -208,8 +208,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         img = img * (1 - a) + (style.tongue[None, None, :] * t_shade[..., None] * (0.55 + 0.45 * open_frac)) * a
 
     # Teeth sit on an arch behind the lips: lit in the middle, in shadow towards the corners, where the
-    # arch turns away; the incisal edge is a smooth curve (single teeth show only as faint seams on a
-    # mouth open wide enough to see them).
+    # arch turns away; single teeth (gaps, rounded edges) show on a mouth open wide enough to see them.
     dx = np.abs(xs - cx)
     widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
     seam = _seams(dx, widths)  # dark line between teeth
