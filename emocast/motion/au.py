@@ -149,14 +149,15 @@ def au_basis(face: FaceModel) -> np.ndarray:
     # AU25 lips part: inner lips separate, the lower one more; the upper lip's middle rises too, so the
     # opening is an almond, not the flat-topped crescent of a smile.
     taper = lens[:, None]
+    upper_body = (upper - inner_up).clip(0) + 0.5 * over_lip  # the upper lip outside its inner edge, and skin above
     put("AU25", taper * (inner_up[:, None] * up * 0.03 + inner_lo[:, None] * np.array([0, 0.04])))
-    put("AU25", taper * ((upper - inner_up).clip(0) + 0.5 * over_lip)[:, None] * up * 0.012)
+    put("AU25", taper * upper_body[:, None] * up * 0.012)
     put("AU25", taper * ((lower - inner_lo).clip(0) + 0.8 * under_lip)[:, None] * np.array([0, 0.025]))
     # AU26 jaw drop: the lower face rotates down with the jaw.
     put("AU26", jaw_w[:, None] * np.array([0.0, 0.26]))
     # ... while the upper lip's middle lifts off the teeth, so a wide opening is an oval, not the
     # flat-topped D of a laugh.
-    put("AU26", taper * (inner_up[:, None] * 0.05 + ((upper - inner_up).clip(0) + 0.5 * over_lip)[:, None] * 0.02) * up)
+    put("AU26", taper * (inner_up[:, None] * 0.05 + upper_body[:, None] * 0.02) * up)
     # ... and the relaxed lips round a little: the corners move in as the jaw opens.
     w = (_g(u, rc, 0.1) + _g(u, lc, 0.1)) * (1 - above_eyes)
     put("AU26", (w * -np.sign(u[:, 0] - mouth[0]))[:, None] * [0.015, 0])

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..face import topology as T
+from .raster import clip_box, composite, polygon_mask
 
 _EYES = (
     (T.RIGHT_EYE_CORNERS, T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER),
@@ -34,13 +35,6 @@ def eye_ring(points: np.ndarray, corners, upper, lower) -> np.ndarray:
 
 def _area(poly: np.ndarray) -> float:
     return float(cv2.contourArea(poly.astype(np.float32)))
-
-
-def _fill(shape, poly: np.ndarray, offset) -> np.ndarray:
-    """Anti-aliased polygon mask ``float32`` in 0..1."""
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round((poly - offset) * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    return m.astype(np.float32) / 255.0
 
 
 @dataclass
@@ -65,7 +59,6 @@ class Eyes:
     def __init__(self, image: np.ndarray, landmarks: np.ndarray):
         self.eyes: list[_Eyeball] = []
         p = np.asarray(landmarks, np.float64)[:, :2]
-        H, W = image.shape[:2]
         for contour in _EYES:
             ring = eye_ring(p, *contour)
             # MediaPipe's "right"/"left" iris naming differs between versions: take the nearer one.
@@ -78,7 +71,7 @@ class Eyes:
             m = 0.25 * eye_w + 2 * r
             x0, y0 = np.floor(np.minimum(ring.min(0), c - r) - m).astype(int)
             x1, y1 = np.ceil(np.maximum(ring.max(0), c + r) + m).astype(int)
-            x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+            x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, image.shape)
             if x1 - x0 < 4 or y1 - y0 < 4:
                 continue
             self.eyes.append(_Eyeball(contour, iris_idx, (x0, y0, x1, y1), self._texture(image, ring, c, r, (x0, y0, x1, y1)),
@@ -92,10 +85,10 @@ class Eyes:
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
         xs += x0 + 0.5
         ys += y0 + 0.5
-        opening = _fill((h, w), ring, (x0, y0))
+        opening = polygon_mask((h, w), ring, (x0, y0))
         # What the portrait shows of the eyeball: the opening less a margin under the upper lid, whose
         # lashes and shadow belong to the lid.
-        upper = _fill((h, w), np.concatenate([ring[:9], ring[8:9] + [0, -4 * r], ring[0:1] + [0, -4 * r]]), (x0, y0))
+        upper = polygon_mask((h, w), np.concatenate([ring[:9], ring[8:9] + [0, -4 * r], ring[0:1] + [0, -4 * r]]), (x0, y0))
         shadow_band = cv2.dilate((upper > 0.5).astype(np.uint8), np.ones((max(3, int(0.35 * r) * 2 + 1),) * 2, np.uint8))
         seen = opening * (1 - shadow_band.astype(np.float32))
         seen = cv2.erode(seen, np.ones((3, 3), np.uint8))
@@ -145,7 +138,6 @@ class Eyes:
             landmarks: ``(478, 2)`` target landmarks of this frame, pixels.
         """
         p = np.asarray(landmarks, np.float64)[:, :2]
-        H, W = frame.shape[:2]
         for eye in self.eyes:
             ring = eye_ring(p, *eye.contour)
             # Fade in with the widening, so there is no pop between frames.
@@ -155,7 +147,7 @@ class Eyes:
             shift = p[eye.iris[0]] - eye.centre
             x0, y0 = np.floor(ring.min(0) - 2).astype(int)
             x1, y1 = np.ceil(ring.max(0) + 2).astype(int)
-            x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+            x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, frame.shape)
             if x1 - x0 < 3 or y1 - y0 < 3:
                 continue
             h, w = y1 - y0, x1 - x0
@@ -163,7 +155,7 @@ class Eyes:
             M = np.float32([[1, 0, x0 - eye.box[0] - shift[0]], [0, 1, y0 - eye.box[1] - shift[1]]])
             ball = cv2.warpAffine(eye.texture, M, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REPLICATE)
-            opening = _fill((h, w), ring, (x0, y0))
+            opening = polygon_mask((h, w), ring, (x0, y0))
             ys = np.arange(h, dtype=np.float32)[:, None] + y0 + 0.5
             xs = np.arange(w, dtype=np.float32)[None, :] + x0 + 0.5
             lid = np.interp(xs[0], *_upper_curve(ring))[None, :]
@@ -178,8 +170,7 @@ class Eyes:
             shade = (1.0 - 0.22 * np.exp(-np.clip(below_lid, 0, None) / (0.5 * eye.radius))) \
                 * (1.0 - 0.2 * np.exp(-rim / (0.35 * eye.radius)))
             ball = ball * shade[..., None]
-            roi = frame[y0:y1, x0:x1].astype(np.float32)
-            frame[y0:y1, x0:x1] = np.clip(roi * (1 - a[..., None]) + ball * a[..., None] + 0.5, 0, 255).astype(np.uint8)
+            composite(frame, (x0, y0, x1, y1), ball, a[..., None])
 
 
 def _upper_curve(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ from scipy.interpolate import PchipInterpolator
 
 from ..face import topology as T
 from ..face.model import skin_colour
+from .raster import clip_box, composite, polygon_mask
 
 
 @dataclass
@@ -117,8 +118,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
         return
     x0, y0 = np.floor(mid.min(0) - 0.06 * s).astype(int)
     x1, y1 = np.ceil(mid.max(0) + 0.06 * s).astype(int)
-    H, W = frame.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, frame.shape)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
     mask = np.zeros((y1 - y0, x1 - x0), np.float32)
@@ -157,8 +157,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     x1 = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 2
     y0 = int(np.floor(up[:, 1].min())) - 1
     y1 = int(np.ceil(lo[:, 1].max())) + 2
-    H, W = frame.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+    x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, frame.shape)
     if x1 - x0 < 3 or y1 - y0 < 2:
         return
     xs = np.arange(x0, x1) + 0.5
@@ -174,11 +173,8 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     inside = _smooth(ys - yu) * _smooth(yl - ys) * _smooth(xs[None, :] - xl) * _smooth(xr - xs[None, :])
     # ... and kept within the outer lip contour, so an inner corner that lags behind a moving outer
     # corner never leaves a trail of dark pixels outside the mouth.
-    outer = p[T.LIPS_OUTER_RING] - [x0, y0]
-    lips = np.zeros(inside.shape, np.uint8)
-    cv2.fillPoly(lips, [np.round(outer * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
-    lips = cv2.erode(lips, np.ones((3, 3), np.uint8))
-    inside = inside * (lips.astype(np.float32) / 255.0)
+    lips = cv2.erode(polygon_mask(inside.shape, p[T.LIPS_OUTER_RING], (x0, y0)), np.ones((3, 3), np.uint8))
+    inside = inside * lips
     if inside.max() <= 0:
         return
     open_h = np.maximum(yl - yu, 0.0)
@@ -250,6 +246,4 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Inner lip edges cast a soft shadow on what is behind them.
     edge = np.clip((ys - yu) / 2.0, 0, 1) * np.clip((yl - ys) / 2.0, 0, 1)
     img = img * (0.8 + 0.2 * edge[..., None])
-    roi = frame[y0:y1, x0:x1].astype(np.float32)
-    a = inside[..., None]
-    frame[y0:y1, x0:x1] = np.clip(roi * (1 - a) + img * a + 0.5, 0, 255).astype(np.uint8)
+    composite(frame, (x0, y0, x1, y1), img, inside[..., None])
