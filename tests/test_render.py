@@ -64,6 +64,21 @@ def test_layers_fade_with_the_action_unit(astronaut):
                                   img[chin[1] - 25:chin[1] - 10, chin[0] - 10:chin[0] + 10])
 
 
+def test_creases_are_skin_in_shadow_not_grey(astronaut):
+    """Frown furrows darken the skin without greying it: where AU4 darkens the glabella, saturation
+    does not fall (an even darkening of light skin gives pencil-grey strokes)."""
+    img, face = astronaut
+    tex = TextureLayers(img, face)
+    rows, cols = _glabella_box(face.points, face.interocular)
+    out = tex.apply(_aus(AU4=1.0, AU12=1.0, AU6=1.0))[rows, cols]
+    ref = tex.apply(_aus(AU12=1.0, AU6=1.0))[rows, cols]
+    dark = _grey(ref) - _grey(out) > 8  # the furrows themselves
+    assert dark.sum() > 20, dark.sum()
+    sat0 = cv2.cvtColor(ref, cv2.COLOR_RGB2HSV)[..., 1][dark].astype(float).mean()
+    sat1 = cv2.cvtColor(out, cv2.COLOR_RGB2HSV)[..., 1][dark].astype(float).mean()
+    assert sat1 > sat0 + 3, (sat0, sat1)
+
+
 def test_lip_press_pales_the_lips(astronaut):
     img, face = astronaut
     tex = TextureLayers(img, face)

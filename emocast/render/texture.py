@@ -106,9 +106,12 @@ class _Canvas:
         """A skin fold: dark groove along ``pts_u`` and a lit ridge offset by ``normal_u`` (normalised
         units), as a luminance gain map."""
         pts_u = np.asarray(pts_u, np.float64)
+        n = np.asarray(normal_u, np.float64)
         groove = self.stroke(pts_u, width, blur)
-        lit = self.stroke(pts_u + np.asarray(normal_u), width * 1.6, blur * 2.5)
-        return (-depth * groove + ridge * depth * lit).astype(np.float32)
+        # The crease is sharp under the ridge's overhang and fades out on the far side.
+        tail = self.stroke(pts_u - 0.8 * n, width * 2.0, blur * 2.5)
+        lit = self.stroke(pts_u + n, width * 1.6, blur * 2.5)
+        return (-depth * (0.75 * groove + 0.45 * tail) + ridge * depth * lit).astype(np.float32)
 
     def blob(self, centre_u, radii_u, angle_deg: float = 0.0) -> np.ndarray:
         """A soft elliptical blob, peak 1."""
@@ -148,6 +151,7 @@ class TextureLayers:
         bx0, by0, bx1, by1 = self.box
         self.base = image[by0:by1, bx0:bx1].astype(np.float32)
         self.layers = build_layers(self.base, face, self.box)
+        self.shadow_tint = shadow_tint(skin_colour(self.base, face.points - [bx0, by0]))
         self.cols = [[(AU_INDEX[k], w) for k, w in L.drive.items()] for L in self.layers]
 
     def activations(self, aus: np.ndarray) -> np.ndarray:
@@ -173,11 +177,31 @@ class TextureLayers:
             if L.delta is not None:
                 rgb = rgb + L.delta * a
         if gain is not None:
-            rgb = rgb * (1.0 + np.maximum(gain, -0.9))[..., None]
+            g = np.maximum(gain, -0.9)[..., None]
+            rgb = rgb * (1.0 + np.where(g < 0, g * self.shadow_tint, g))
         out = self.image.copy()
         bx0, by0, bx1, by1 = self.box
         out[by0:by1, bx0:bx1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
         return out
+
+
+def shadow_tint(skin_rgb: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """Per-channel weight of a darkening on this skin, ``float32 (3,)``, luminance-neutral.
+
+    Skin in shadow is deeper and more saturated than the same skin darkened evenly (light scattered
+    under the skin comes back reddened; Jensen et al. 2001, *A Practical Model for Subsurface Light
+    Transport*): an even darkening of pale skin reads as a grey pencil line. The channels that the skin
+    has less of darken more: weight ``(lum / skin_c) ** strength``, scaled so that the luminance change
+    is the even one's.
+
+    Args:
+        skin_rgb: ``float32 (3,)`` the skin colour (RGB, 0-255).
+        strength: 0 = even darkening, 1 = the default warmth.
+    """
+    skin = np.maximum(np.asarray(skin_rgb, np.float64), 1.0)
+    luma = np.array([0.299, 0.587, 0.114])
+    w = np.clip((float(skin @ luma) / skin) ** strength, 0.6, 1.8)
+    return (w / float(w @ luma)).astype(np.float32)
 
 
 def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, int]) -> list[Layer]:
@@ -215,10 +239,12 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
     # AU4 (+AU9): two vertical furrows between the brows, bunched skin, the brows' shadow on the lids.
     g = np.zeros(c.shape, np.float32)
     bottom_y = float(0.5 * (br_in[1] + bl_in[1])) + 0.04
-    for side, depth in ((-1, 0.26), (1, 0.26)):
-        x = mid_x + side * 0.065
-        pts = [(x + side * 0.004, bottom_y), (x, bottom_y - 0.1), (x + side * 0.012, bottom_y - 0.2)]
-        g += c.fold(pts, (side * 0.022, 0.0), depth, width=0.014, blur=0.01)
+    # Corrugator furrows start between the brow heads and fan out a little upwards; the left and right
+    # ones differ in length and depth, as on real faces (identical parallel strokes look drawn on).
+    for side, depth, top in ((-1, 0.24, 0.19), (1, 0.2, 0.16)):
+        x = mid_x + side * 0.06
+        pts = [(x - side * 0.006, bottom_y + 0.02), (x, bottom_y - 0.07), (x + side * 0.03, bottom_y - top)]
+        g += c.fold(pts, (side * 0.028, 0.0), depth, width=0.02, blur=0.02)
     g += c.fold([(mid_x - 0.07, root[1] - 0.03), (mid_x, root[1] - 0.05), (mid_x + 0.07, root[1] - 0.03)], (0, 0.025), 0.12,
                 width=0.015, blur=0.012)
     lids = c.polygon(T.RIGHT_BROW[5:] + T.RIGHT_LID_UPPER_OUTER[::-1], 0.03) + c.polygon(T.LEFT_BROW[5:] + T.LEFT_LID_UPPER_OUTER[::-1], 0.03)
