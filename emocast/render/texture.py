@@ -177,8 +177,11 @@ class TextureLayers:
             if L.delta is not None:
                 rgb = rgb + L.delta * a
         if gain is not None:
-            g = np.maximum(gain, -0.9)[..., None]
-            rgb = rgb * (1.0 + np.where(g < 0, g * self.shadow_tint, g))
+            g = np.maximum(gain, -0.9)
+            f = np.empty(rgb.shape, np.float32)
+            f[:] = (1.0 + g)[..., None]
+            f += np.minimum(g, 0.0)[..., None] * (self.shadow_tint - 1.0)  # shadows take the skin's tint
+            rgb = rgb * f
         out = self.image.copy()
         bx0, by0, bx1, by1 = self.box
         out[by0:by1, bx0:bx1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
