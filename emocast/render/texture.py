@@ -22,7 +22,8 @@ chin                      AU17, AU15    the crease under the lower lip and a dim
 ========================  ============  =====================================================
 
 Lines are drawn as folds, a dark groove with a lighter ridge beside it, by multiplying the portrait's
-own pixels (so they take its skin tone and light). The layers are applied to the portrait *before* the
+own pixels (so they take its skin tone and light), shadows tinted as skin in shadow is
+(:func:`shadow_tint`). The layers are applied to the portrait *before* the
 warp, so they move with the skin, and their strength follows the smooth AU curves, so they fade in and
 out with the expression and never flicker.
 
@@ -103,8 +104,8 @@ class _Canvas:
 
     def fold(self, pts_u: np.ndarray, normal_u: tuple[float, float], depth: float, width: float = 0.012,
              blur: float = 0.008, ridge: float = 0.3) -> np.ndarray:
-        """A skin fold: dark groove along ``pts_u`` and a lit ridge offset by ``normal_u`` (normalised
-        units), as a luminance gain map."""
+        """A skin fold: dark groove along ``pts_u`` that fades out on the side away from ``normal_u``,
+        and a lit ridge offset by ``normal_u`` (normalised units), as a luminance gain map ``float32 (h, w)``."""
         pts_u = np.asarray(pts_u, np.float64)
         n = np.asarray(normal_u, np.float64)
         groove = self.stroke(pts_u, width, blur)
