@@ -151,8 +151,9 @@ class TextureLayers:
         self.box = (int(max(0, x0)), int(max(0, y0)), int(min(W, x1)), int(min(H, y1)))
         bx0, by0, bx1, by1 = self.box
         self.base = image[by0:by1, bx0:bx1].astype(np.float32)
-        self.layers = build_layers(self.base, face, self.box)
-        self.shadow_tint = shadow_tint(skin_colour(self.base, face.points - [bx0, by0]))
+        skin_rgb = skin_colour(self.base, face.points - [bx0, by0])
+        self.layers = build_layers(self.base, face, self.box, skin_rgb)
+        self.shadow_tint = shadow_tint(skin_rgb)
         self.cols = [[(AU_INDEX[k], w) for k, w in L.drive.items()] for L in self.layers]
 
     def activations(self, aus: np.ndarray) -> np.ndarray:
@@ -189,32 +190,33 @@ class TextureLayers:
         return out
 
 
-def shadow_tint(skin_rgb: np.ndarray, strength: float = 1.0) -> np.ndarray:
+def shadow_tint(skin_rgb: np.ndarray) -> np.ndarray:
     """Per-channel weight of a darkening on this skin, ``float32 (3,)``, luminance-neutral.
 
     Skin in shadow is deeper and more saturated than the same skin darkened evenly (light scattered
     under the skin comes back reddened; Jensen et al. 2001, *A Practical Model for Subsurface Light
     Transport*): an even darkening of pale skin reads as a grey pencil line. The channels that the skin
-    has less of darken more: weight ``(lum / skin_c) ** strength``, scaled so that the luminance change
-    is the even one's.
+    has less of darken more: weight ``lum / skin_c``, scaled so that the luminance change is the even
+    one's.
 
     Args:
         skin_rgb: ``float32 (3,)`` the skin colour (RGB, 0-255).
-        strength: 0 = even darkening, 1 = the default warmth.
     """
     skin = np.maximum(np.asarray(skin_rgb, np.float64), 1.0)
     luma = np.array([0.299, 0.587, 0.114])
-    w = np.clip((float(skin @ luma) / skin) ** strength, 0.6, 1.8)
+    w = np.clip(float(skin @ luma) / skin, 0.6, 1.8)
     return (w / float(w @ luma)).astype(np.float32)
 
 
-def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, int]) -> list[Layer]:
+def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, int],
+                 skin_rgb: np.ndarray) -> list[Layer]:
     """Build every layer's map for one portrait (see the module table).
 
     Args:
         base: ``float32 (h, w, 3)`` the portrait's pixels inside ``box``.
         face: the analysed portrait.
         box: ``(x0, y0, x1, y1)`` pixel box of the maps.
+        skin_rgb: ``float32 (3,)`` the skin colour (:func:`emocast.face.model.skin_colour` of ``base``).
 
     Returns:
         list of :class:`Layer`.
@@ -329,7 +331,6 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
 
     # AU23 / AU24: pressed lips go thin and pale; the lip line darkens.
     lips = np.clip(c.polygon(T.LIPS_OUTER_RING, 0.006), 0, 1)
-    skin_rgb = skin_colour(base, face.points - [c.x0, c.y0])
     pale = (0.55 * skin_rgb + 0.45 * base) * 1.04 - base
     line = c.stroke(u[T.LIPS_INNER_UPPER], 0.012, 0.006, taper=True)
     delta = pale * (0.7 * lips)[..., None] - (0.35 * line)[..., None] * base
