@@ -8,8 +8,8 @@ does) and scored on:
 - **p**: the judge's mean probability of the intended class over 15 sampled frames, averaged over the
   portraits (the quantity that is maximised);
 - **top**: share of portraits whose mean probabilities put the intended class first;
-- **open / closed**: dlib lip-sync checks on the clip's open-vowel and p/b/m phones (lips open above
-  0.10, closed below 0.05, as :mod:`emocast.evaluate.lipsync`): the objective is
+- **open / closed**: the dlib lip-sync judge's open-vowel and p/b/m shares
+  (:func:`emocast.evaluate.lipsync.phone_scores`, on the frames of those phones): the objective is
   ``p - lam * ((1 - open) + (1 - closed))``, so no prototype wins by keeping the mouth shut.
 
 Each step perturbs one to three action units of the best prototype so far (Gaussian, sigma 0.3) within
@@ -48,6 +48,7 @@ class Scorer:
         from emocast.evaluate.fer import FER_CLASSES, MEAD_TO_FER
         from emocast.media.audio import load_audio
         from emocast.render import CPURenderer
+        from emocast.evaluate.lipsync import phone_frames
         from emocast.speech import BILABIALS, OPEN_VOWELS, analyse
 
         self.emotion = emotion
@@ -56,48 +57,46 @@ class Scorer:
         self.track = build_track(parse_emotion(emotion, intensity=1.0, duration=N_FRAMES / FPS), N_FRAMES, FPS)
         self.cases = []
         for i, path in enumerate(portrait_paths):
-            wav = load_audio(audio_paths[i % len(audio_paths)])[: int(16000 * N_FRAMES / FPS)]
-            speech = analyse(wav)
-            vowels, bilabials = [], []
-            for ph in speech.phones:
-                if ph.end * FPS >= N_FRAMES:
-                    continue
-                lab = ph.label.upper().rstrip("012")
-                frames = list(range(int(np.ceil(ph.start * FPS - 1e-6)), int(np.ceil(ph.end * FPS - 1e-6))))
-                frames = frames or [int(round((ph.start + ph.end) / 2 * FPS))]
-                (vowels if lab in OPEN_VOWELS else bilabials if lab in BILABIALS else []).append(frames)
-            self.cases.append((CPURenderer(*load(path, 512)), speech, vowels, bilabials))
+            speech = analyse(load_audio(audio_paths[i % len(audio_paths)])[: int(16000 * N_FRAMES / FPS)])
+            # the frames the lip-sync judge reads: those of every open-vowel and p/b/m phone
+            judged = sorted({int(k) for ph in speech.phones if ph.label.upper().rstrip("012") in OPEN_VOWELS | BILABIALS
+                             for k in phone_frames(float(ph.start), float(ph.end), FPS, N_FRAMES)})
+            self.cases.append((CPURenderer(*load(path, 512)), speech, judged))
 
     def __call__(self, proto: dict[str, float]) -> dict:
-        from emocast.emotion import aus as A
+        from emocast.emotion.aus import PROTOTYPES
         from emocast.evaluate import dlib_face
-        from emocast.evaluate.lipsync import CLOSED_BELOW, OPEN_ABOVE, mouth_aperture
+        from emocast.evaluate.lipsync import mouth_aperture, phone_scores
         from emocast.motion.composer import compose
+        from emocast.speech import BILABIALS, OPEN_VOWELS
 
-        saved = dict(A.PROTOTYPES[self.emotion]), A._P
-        A.PROTOTYPES[self.emotion] = proto
-        A._P = np.array([[A.PROTOTYPES[e].get(a, 0.0) for a in A.AU_NAMES] for e in A.MEAD_EMOTIONS], np.float32)
+        saved = PROTOTYPES[self.emotion]
+        PROTOTYPES[self.emotion] = proto
         try:
             p, top, opened, closed = [], [], [], []
-            for renderer, speech, vowels, bilabials in self.cases:
+            for renderer, speech, judged in self.cases:
                 m = compose(self.track, speech, N_FRAMES, fps=FPS)
-
-                def frame(i):
-                    return renderer.render(m.aus[i], m.pose[i], float(m.upper_teeth[i]), float(m.lower_teeth[i]))
-
-                probs = [f[0].probs for f in (self.judge.detect(frame(i), largest_only=True) for i in SAMPLED) if f]
+                frames = {i: renderer.render(m.aus[i], m.pose[i], float(m.upper_teeth[i]), float(m.lower_teeth[i]))
+                          for i in sorted(set(SAMPLED) | set(judged))}
+                probs = [f[0].probs for f in (self.judge.detect(frames[i], largest_only=True) for i in SAMPLED) if f]
                 mean = np.mean(probs, 0)
                 p.append(mean[self.cls])
                 top.append(int(mean.argmax()) == self.cls)
-                ap = {i: mouth_aperture(dlib_face.track(frame(i)[None]).landmarks)[0]
-                      for i in sorted({i for g in vowels + bilabials for i in g})}
-                opened += [np.nanmax([ap[i] for i in g]) > OPEN_ABOVE for g in vowels]
-                closed += [np.nanmin([ap[i] for i in g]) < CLOSED_BELOW for g in bilabials]
+                ap = np.full(N_FRAMES, np.nan, np.float32)
+                if judged:
+                    ap[judged] = mouth_aperture(dlib_face.track(np.stack([frames[i] for i in judged])).landmarks)
+                lip = phone_scores(ap, speech.phones, FPS, BILABIALS, OPEN_VOWELS)
+                if lip["open_vowel_open"] is not None:
+                    opened.append((lip["open_vowel_open"], lip["n_open_vowel"]))
+                if lip["bilabial_closed"] is not None:
+                    closed.append((lip["bilabial_closed"], lip["n_bilabial"]))
         finally:
-            A.PROTOTYPES[self.emotion], A._P = saved
-        return {"p": float(np.mean(p)), "top": float(np.mean(top)),
-                "open": float(np.mean(opened)) if opened else 1.0, "closed": float(np.mean(closed)) if closed else 1.0}
+            PROTOTYPES[self.emotion] = saved
 
+        def share(pairs):  # over all phones of all portraits
+            return float(sum(v * n for v, n in pairs) / sum(n for _, n in pairs)) if pairs else 1.0
+
+        return {"p": float(np.mean(p)), "top": float(np.mean(top)), "open": share(opened), "closed": share(closed)}
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -66,9 +66,6 @@ INTENSITY_GAMMA: dict[str, float] = {
 linear scale, half-intensity anger and disgust, whose cues are texture and fine lines, barely registered,
 while happy, sad and surprise read halfway)."""
 
-_P = np.array([[PROTOTYPES[e].get(a, 0.0) for a in AU_NAMES] for e in MEAD_EMOTIONS], np.float32)
-
-
 def to_action_units(track: EmotionTrack) -> np.ndarray:
     """Per-frame expression action units: each emotion's prototype, scaled by its weight and by
     ``intensity ** INTENSITY_GAMMA[emotion]``.
@@ -79,9 +76,10 @@ def to_action_units(track: EmotionTrack) -> np.ndarray:
     Returns:
         ``float32 (T, n_AU)`` activations in the order of :data:`emocast.motion.au.AU_NAMES`.
     """
+    protos = np.array([[PROTOTYPES[e].get(a, 0.0) for a in AU_NAMES] for e in MEAD_EMOTIONS], np.float32)
     gamma = np.array([INTENSITY_GAMMA[e] for e in MEAD_EMOTIONS], np.float32)
     scale = np.clip(track.intensity, 0, None)[:, None] ** gamma[None, :]  # (T, 8)
-    return ((track.weights * scale) @ _P).astype(np.float32)
+    return ((track.weights * scale) @ protos).astype(np.float32)
 
 
 def dynamics(track: EmotionTrack, key: str) -> np.ndarray:

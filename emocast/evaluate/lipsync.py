@@ -163,8 +163,9 @@ def av_offset(aperture: np.ndarray, audio_feats: np.ndarray, max_lag: int) -> tu
     return k - max_lag + frac, curve
 
 
-def _frames_of(start: float, end: float, fps: float, n: int) -> np.ndarray:
-    """Frames whose instant ``i/fps`` lies in ``[start, end)``; the nearest frame for short phones."""
+def phone_frames(start: float, end: float, fps: float, n: int) -> np.ndarray:
+    """Frames (``int (k,)``, within ``0..n-1``) whose instant ``i/fps`` lies in ``[start, end)`` seconds; the
+    nearest frame for a phone shorter than a frame."""
     i0, i1 = int(np.ceil(start * fps - 1e-6)), int(np.ceil(end * fps - 1e-6))
     idx = np.arange(max(i0, 0), min(i1, n))
     if idx.size == 0:
@@ -194,7 +195,7 @@ def phone_scores(aperture: np.ndarray, phones, fps: float, bilabials, open_vowel
         lab = str(ph.label).upper().rstrip("012")
         if lab not in bilabials and lab not in open_vowels:
             continue
-        idx = _frames_of(float(ph.start), float(ph.end), fps, n)
+        idx = phone_frames(float(ph.start), float(ph.end), fps, n)
         vals = aperture[idx]
         vals = vals[np.isfinite(vals)]
         if vals.size == 0:

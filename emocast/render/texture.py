@@ -40,6 +40,7 @@ import numpy as np
 from ..face import topology as T
 from ..face.model import FaceModel, skin_colour
 from ..motion.au import AU_INDEX
+from .raster import clip_box
 
 
 @dataclass
@@ -143,12 +144,11 @@ class TextureLayers:
     def __init__(self, image: np.ndarray, face: FaceModel):
         self.image = image
         s = face.interocular
-        H, W = image.shape[:2]
         oval = face.points[T.FACE_OVAL]
         x0, y0 = oval.min(0) - 0.35 * s
         x1, y1 = oval.max(0) + 0.35 * s
         y0 -= 0.3 * s  # forehead lines can sit above MediaPipe's oval
-        self.box = (int(max(0, x0)), int(max(0, y0)), int(min(W, x1)), int(min(H, y1)))
+        self.box = clip_box(x0, y0, x1, y1, image.shape)
         bx0, by0, bx1, by1 = self.box
         self.base = image[by0:by1, bx0:bx1].astype(np.float32)
         skin_rgb = skin_colour(self.base, face.points - [bx0, by0])
