@@ -192,8 +192,15 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         from .motion.composer import compose
         from .render import CPURenderer
 
-        motion = compose(track, speech, n_frames, fps=fps, still=still, pose_scale=pose_scale, seed=seed)
+        from .emotion.aus import to_action_units
+
         renderer = CPURenderer(frame_img, face)
+        gain = renderer.expression_gain(to_action_units(track))
+        if gain < 1.0:
+            note(f"expression at {gain:.2f} of its strength: the portrait's own expression was undone first, "
+                 "and the full emotion on top would move the face too far from the person in it")
+        motion = compose(track, speech, n_frames, fps=fps, still=still, pose_scale=pose_scale, seed=seed,
+                         expression_gain=gain)
         render_iter = (renderer.render(motion.aus[i], motion.pose[i], motion.upper_teeth[i], motion.lower_teeth[i])
                        for i in range(n_frames))
 

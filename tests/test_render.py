@@ -329,3 +329,20 @@ def test_tongue_is_domed(astronaut_1024):
     # Its top is clearly higher in the middle (the old band, parallel to the U of the lower lip, was
     # nearly level: 6 px against 45 px here).
     assert side - mid > 0.05 * s, (mid, side, s)
+
+
+def test_expression_weakened_only_past_the_displacement_budget(renderer):
+    """The astronaut's broad smile is undone first; full fear on top would move her face past the
+    budget, so it is scaled down until the two moves fit; happy and a mild fear fit as they are."""
+    from emocast.emotion.aus import PROTOTYPES
+    from emocast.render.cpu import DISPLACEMENT_BUDGET
+
+    fear = _aus(**PROTOTYPES["fear"])
+    g = renderer.expression_gain(np.stack([0.2 * fear, fear]))
+    assert 0.5 <= g < 1.0
+    rms = lambda d: float(np.sqrt((d ** 2).sum(-1).mean()))  # noqa: E731
+    moved = rms(renderer.neutral) + rms(np.tensordot(g * fear, renderer.basis, axes=1))
+    assert moved == pytest.approx(DISPLACEMENT_BUDGET, abs=1e-3)
+    assert renderer.expression_gain(_aus(**PROTOTYPES["happy"])) == 1.0
+    assert renderer.expression_gain(0.3 * fear) == 1.0
+    assert renderer.expression_gain(np.zeros((5, len(AU_NAMES)), np.float32)) == 1.0

@@ -48,7 +48,7 @@ def _ease(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: float = 25.0, still: bool = False,
-            pose_scale: float = 1.0, seed: int = 0) -> FaceMotion:
+            pose_scale: float = 1.0, seed: int = 0, expression_gain: float = 1.0) -> FaceMotion:
     """Build the face motion of a video.
 
     Args:
@@ -59,12 +59,14 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
         still: no head motion.
         pose_scale: head-motion gain (1 = natural).
         seed: random seed of blinks and head drift (same seed, same video).
+        expression_gain: scale on the emotion's action units, not on speech, blinks or head motion
+            (:meth:`emocast.render.CPURenderer.expression_gain`).
 
     Returns:
         :class:`FaceMotion`.
     """
     rng = np.random.default_rng(seed)
-    aus = _ease(to_action_units(track), int(0.4 * fps))
+    aus = _ease(to_action_units(track) * np.float32(expression_gain), int(0.4 * fps))
     mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
                                smooth_s=dynamics(track, "smooth"))
     cols = [AU_INDEX[a] for a in MOUTH_AUS]
