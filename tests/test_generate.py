@@ -98,6 +98,23 @@ def test_emotion_changes_the_face(astronaut_png, tmp_path):
     assert np.nanmean(_brow_height(lm["surprised"])) > np.nanmean(_brow_height(lm["neutral"])) + 0.02
 
 
+def test_strong_fear_keeps_the_person(astronaut_png, tmp_path):
+    """Full fear on the broad-smiling astronaut (her smile undone first) stays the same person: dlib's
+    descriptor of every sampled frame within 0.5 of the portrait's (the benchmark's bar), and the CLI
+    says the expression was weakened to get there."""
+    from emocast.evaluate.identity import judge_identity
+
+    out = tmp_path / "fear.mp4"
+    r = run_cli("generate", "--image", astronaut_png, "--text", "Mama, look at the map.", "--emotion", "fear",
+                "--intensity", "1", "--still", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "expression at 0." in r.stderr + r.stdout
+    frames, _, _ = read_video(out)
+    j = judge_identity(np.asarray(Image.open(astronaut_png).convert("RGB")), frames, n_samples=8)
+    assert j["frames_with_face"] == 8
+    assert j["mean_distance"] < 0.5
+
+
 def _assert_bad(r, out, *words):
     assert r.returncode == 2, (r.returncode, r.stderr)
     lines = [l for l in r.stderr.strip().splitlines() if l.startswith("emocast: error:")]
