@@ -129,8 +129,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
         cv2.line(mask, tuple(np.round((mid[k] - [x0, y0]) * 16).astype(int)),
                  tuple(np.round((mid[k + 1] - [x0, y0]) * 16).astype(int)), a, width, cv2.LINE_AA, shift=4)
     mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, 0.006 * s))
-    roi = frame[y0:y1, x0:x1].astype(np.float32)
-    frame[y0:y1, x0:x1] = np.clip(roi * (1 - 0.45 * mask[..., None]) + 0.5, 0, 255).astype(np.uint8)
+    composite(frame, (x0, y0, x1, y1), np.zeros(3, np.float32), 0.45 * mask[..., None])  # blend towards black
 
 
 def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
