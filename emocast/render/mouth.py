@@ -262,7 +262,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * min(1.0, lower_teeth / 0.3)
         # The lower row sits a little deeper in the mouth's shadow, under the upper row's edge (much
         # darker, it read as a grey rim rather than teeth).
-        col = _tooth_colour(style, (0.9 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
+        col = _tooth_colour(style, (0.82 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
