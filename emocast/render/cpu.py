@@ -34,8 +34,8 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
     The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
     two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles.
     Filling the opening (OpenCV's Telea inpainting, from the lips around it), with every tooth-bright or
-    shadow-dark pixel within the outer lip contour, removes them; the mouth
-    interior of each frame is drawn afresh by :func:`emocast.render.mouth.draw_mouth`.
+    shadow-dark pixel within the outer lip contour, removes them; the mouth interior of each frame is
+    drawn afresh by :func:`emocast.render.mouth.draw_mouth`.
 
     Args:
         image: ``uint8 (H, W, 3)`` RGB portrait.

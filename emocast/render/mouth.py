@@ -237,12 +237,13 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     reach = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
     # A thin opening shows only the incisal edges, dimly.
     thin = float(np.clip(open_h.max() / (0.07 * s), 0.3, 1.0))
+    row_taper = (0.6 + 0.4 * reach)[None, :]  # rows show less of themselves towards the corners
 
     if upper_teeth > 0:
-        length = np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth * (0.6 + 0.4 * reach[None, :])
-        # ... but never thinner than a couple of pixels: on a small face a one-pixel row, shaded by the
-        # lip above it, showed as a grey line rather than teeth.
-        length = np.maximum(length, np.minimum(MIN_ROW_PX, 0.35 * open_h) * (0.6 + 0.4 * reach[None, :]))
+        # Never thinner than a couple of pixels: on a small face a one-pixel row, shaded by the lip
+        # above it, showed as a grey line rather than teeth.
+        length = np.maximum(np.minimum(open_h * 0.6, 0.12 * s) * upper_teeth,
+                            np.minimum(MIN_ROW_PX, 0.35 * open_h)) * row_taper
         # Each tooth's incisal edge is rounded: the row's lower edge dips mid-tooth and notches up at
         # the gaps, once the teeth are long enough to show it.
         notch = 0.02 * s * seam_k / 0.1 * _incisal_notch(dx, widths)
@@ -255,7 +256,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     if lower_teeth > 0.05:
         # How much of the lower row shows sets its height, not its opacity (a half-transparent row read
         # as a grey rim inside the lower lip).
-        length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * (0.6 + 0.4 * reach[None, :])
+        length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * row_taper
         narrow = widths * np.array([0.62, 0.68, 0.8, 0.9, 1.0, 1.0])  # lower incisors are narrower
         notch = 0.015 * s * seam_k / 0.1 * _incisal_notch(dx, narrow)
         top = yl - length + np.minimum(notch, 0.3 * length)
