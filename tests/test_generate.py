@@ -195,3 +195,27 @@ def test_real_portraits_and_speech(fixtures_dir, tmp_path, portrait, speech):
     assert tr.found.mean() > 0.9
     ap = mouth_aperture(tr.landmarks)
     assert np.nanpercentile(ap, 90) - np.nanpercentile(ap, 10) > 0.04  # the mouth moves
+
+
+
+def test_bilabials_shut_the_lips_whatever_the_emotion():
+    """On a bilabial's frames the lips meet even in disgust, whose raised upper lip (AU10) and lowered
+    lower lip (AU16) part them: a slit of teeth stayed open on /p/ when they were only eased."""
+    from emocast.emotion.aus import dynamics
+    from emocast.emotion.parse import build_track, parse_emotion
+    from emocast.motion.composer import compose
+    from emocast.motion.visemes import mouth_curves
+    from emocast.speech import analyse
+
+    tts = synthesize(SENTENCE)
+    speech = analyse(load_audio_like(tts), phones=tts.phones)
+    n = int(speech.duration * FPS)
+    track = build_track(parse_emotion("disgusted", intensity=1.0, duration=n / FPS), n, FPS)
+    motion = compose(track, speech, n, fps=FPS)
+    _, shut = mouth_curves(speech, n, FPS, amplitude=dynamics(track, "speech"), smooth_s=dynamics(track, "smooth"))
+    closed = shut > 0.99
+    assert closed.sum() >= 4
+    for name in ("AU10", "AU16", "AU25", "AU26"):
+        assert np.abs(motion.au(name)[closed]).max() < 1e-3, name
+    # ... and the raised upper lip of disgust is back between them.
+    assert motion.au("AU10")[~closed][n // 2:].max() > 0.5

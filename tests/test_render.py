@@ -325,10 +325,17 @@ def test_tongue_is_domed(astronaut_1024):
         assert col[-3:].all(), "no tongue above the lower lip"
         return y0 + len(col) - int(np.argmin(col[::-1]))  # first non-tongue pixel going up, from the lip
 
-    mid, side = tongue_top(cx), 0.5 * (tongue_top(cx - 0.12 * s) + tongue_top(cx + 0.12 * s))
-    # Its top is clearly higher in the middle (the old band, parallel to the U of the lower lip, was
-    # nearly level: 6 px against 45 px here).
-    assert side - mid > 0.05 * s, (mid, side, s)
+    lip = tgt[T.LIPS_INNER_LOWER]
+    order = np.argsort(lip[:, 0])
+
+    def thickness(x: float) -> float:
+        """How far the tongue's top stands above the lower lip's inner edge at column x, pixels."""
+        return float(np.interp(x, lip[order, 0], lip[order, 1])) - tongue_top(x)
+
+    mid, side = thickness(cx), 0.5 * (thickness(cx - 0.12 * s) + thickness(cx + 0.12 * s))
+    # It stands clearly higher above the lip in the middle than towards the sides (a band parallel to
+    # the U of the lower lip stands equally high everywhere).
+    assert mid - side > 0.05 * s, (mid, side, s)
 
 
 def test_expression_weakened_only_past_the_displacement_budget(renderer):
@@ -400,3 +407,27 @@ def test_open_smile_fill_takes_the_dark_corners(astronaut_1024):
     hsv_v = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2HSV)[..., 2][ring > 0].astype(np.float32)  # noqa: E731
     v = hsv_v(r.warper.image)
     assert np.mean(v < 0.7 * np.median(v)) < 0.005, np.mean(v < 0.7 * np.median(v))
+
+
+def test_frown_on_a_smiling_portrait_keeps_the_lips_in_order(astronaut_1024):
+    """Sad corners (AU15) on the astronaut's broad smile, brought to neutral first: at every point
+    along the mouth the upper lip stays above the lower one, and no more mesh triangles fold than
+    at rest. Built on the smiling photo, AU15's falloff reached the upper lip beside each corner but
+    not the lower lip hanging below it, and pulled the upper lip across the lower at the corners."""
+    r = astronaut_1024
+    s = r.s
+
+    def folded(aus):
+        tgt = r.landmarks(aus, np.zeros(3))
+        dst = np.concatenate([tgt[:N_WARP], r.warper.anchors])
+        return tgt, int(np.count_nonzero(np.sign(r.warper._signed_area(dst)) != r.warper.sign))
+
+    _, at_rest = folded(_aus())
+    tgt, sad = folded(_aus(AU1=1.2, AU4=0.6, AU15=1.3, AU17=0.25))
+    # Closed lips press into each other a little along the seam (their inner contours overlap by about
+    # 2 % of the eye distance at rest); the lips' outer edges never cross. Built on the smiling photo,
+    # both crossed by 6-7 % near the corners.
+    for up, lo, tol in ((T.LIPS_INNER_UPPER, T.LIPS_INNER_LOWER, 0.03), (T.LIPS_OUTER_UPPER, T.LIPS_OUTER_LOWER, 0.0)):
+        gap = (tgt[lo[1:-1], 1] - tgt[up[1:-1], 1]) / s
+        assert gap.min() > -tol, gap.round(3)
+    assert sad <= at_rest + 2, (sad, at_rest)

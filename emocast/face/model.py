@@ -1,7 +1,7 @@
 """The analysed portrait: landmarks, face frame, current-expression estimate and region masks."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -63,6 +63,16 @@ class FaceModel:
         """Inverse of :meth:`normalised` for ``(N, 2)`` arrays (offsets: use ``u @ R.T * s``)."""
         o, R, s = self.frame()
         return (u @ R.T * s + o).astype(np.float32)
+
+    def moved(self, offsets: np.ndarray) -> "FaceModel":
+        """A copy whose landmarks are moved by face-normalised ``offsets`` ``(478, 2)``.
+
+        Offsets are taken in this face's frame (:meth:`frame`); z is left as it is.
+        """
+        o, R, s = self.frame()
+        lm = self.landmarks.astype(np.float64).copy()
+        lm[:, :2] += (np.asarray(offsets, np.float64) @ R.T) * s
+        return replace(self, landmarks=lm.astype(np.float32))
 
     def region_mask(self, region: str, shape: tuple[int, int] | None = None, landmarks: np.ndarray | None = None,
                     feather: float = 0.0) -> np.ndarray:

@@ -70,10 +70,12 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
     mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
                                smooth_s=dynamics(track, "smooth"))
     cols = [AU_INDEX[a] for a in MOUTH_AUS]
-    # Speech adds to the expression's own mouth posture; a bilabial shuts the lips whatever the emotion.
+    # Speech adds to the expression's own mouth posture; a bilabial shuts the lips whatever the emotion:
+    # what parts them (jaw, lips apart, the raised upper lip of disgust, the lowered lower lip) goes
+    # for its frames; the stretch of fear only eases.
     aus[:, cols] = aus[:, cols] + mouth
     for a in ("AU25", "AU26", "AU20", "AU16", "AU10"):
-        aus[:, AU_INDEX[a]] *= 1 - shut * (1.0 if a in ("AU25", "AU26") else 0.6)
+        aus[:, AU_INDEX[a]] *= 1 - shut * (0.6 if a == "AU20" else 1.0)
     rate = float(np.mean(dynamics(track, "blink")))
     blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech)
     k = AU_INDEX["AU43"]

@@ -92,15 +92,19 @@ class CPURenderer:
         image = filled
         self.image = image
         self.face = face
-        self.basis = au_basis(face)  # (nAU, 478, 2) normalised units
         o, R, s = face.frame()
         self.R, self.s = R, s
         est = face.expression
         # Start from the portrait's neutral: mouth closed, corners level, brows back (DESIGN.md).
-        neutral = close_mouth_field(face, self.basis) + neutral_corners_field(face)
+        basis = au_basis(face)
+        neutral = close_mouth_field(face, basis) + neutral_corners_field(face)
         for name in ("AU1", "AU2", "AU4"):
-            neutral -= est.get(name, 0.0) * self.basis[AU_INDEX[name]]
+            neutral -= est.get(name, 0.0) * basis[AU_INDEX[name]]
         self.neutral = neutral
+        # Expressions act on that neutral face, not on the photo's own: AU15's falloff around the
+        # corners of a broad smile reached the upper lip (beside the corner) but not the lower lip
+        # (far below it), and pulling the corners down folded one lip over the other.
+        self.basis = au_basis(face.moved(neutral))  # (nAU, 478, 2) normalised units
         self.src = face.landmarks.astype(np.float64)
         oval = self.src[:N_WARP, :2]
         width = float(oval[:, 0].max() - oval[:, 0].min())
@@ -142,8 +146,8 @@ class CPURenderer:
         past 0.5 from the portrait's (``emocast benchmark``'s identity judge, not used here). The budget
         counts both moves, each as the RMS displacement of the 478 landmarks, and the expression is scaled
         down (never below half) when their sum passes it. The default budget of 0.10 was set on the fixture
-        portraits: it binds only where the identity judge read a distance above 0.45 (fear on the
-        astronaut and on SadTalker_sad).
+        portraits: it binds on fear (most on the astronaut, 0.63, and on SadTalker_sad, 0.91; 0.97 or more
+        elsewhere) and a little on the astronaut's sad (0.97).
 
         Args:
             expression: ``float (T, n_AU)`` or ``(n_AU,)`` expression activations (no speech, no blinks).
