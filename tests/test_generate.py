@@ -197,7 +197,6 @@ def test_real_portraits_and_speech(fixtures_dir, tmp_path, portrait, speech):
     assert np.nanpercentile(ap, 90) - np.nanpercentile(ap, 10) > 0.04  # the mouth moves
 
 
-
 def test_bilabials_shut_the_lips_whatever_the_emotion():
     """On a bilabial's frames the lips meet even in disgust, whose raised upper lip (AU10) and lowered
     lower lip (AU16) part them: a slit of teeth stayed open on /p/ when they were only eased."""

@@ -70,7 +70,7 @@ class FaceModel:
         Offsets are taken in this face's frame (:meth:`frame`); z is left as it is.
         """
         o, R, s = self.frame()
-        lm = self.landmarks.astype(np.float64).copy()
+        lm = self.landmarks.astype(np.float64)
         lm[:, :2] += (np.asarray(offsets, np.float64) @ R.T) * s
         return replace(self, landmarks=lm.astype(np.float32))
 

@@ -50,6 +50,7 @@ class MouthStyle:
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
                    light=light)
 
+
 MIN_ROW_PX = 2.5
 """Shortest upper tooth row, pixels (less where the opening itself is thin). The lower row has no such
 floor: on a face 34 px between the eyes it filled enough of a speaking mouth that dlib's inner lip
