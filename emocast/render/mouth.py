@@ -72,28 +72,23 @@ def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return PchipInterpolator(x, y, extrapolate=False)(np.clip(xs, x[0], x[-1]))
 
 
-def _gap_distance(dx: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (pixels) from each of ``dx`` (pixels from the midline) to the nearest gap between teeth
-    of ``widths`` (pixels, central incisor first), and the width of the tooth each column falls on."""
+def _tooth_profile(dx: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each column falls on a row of teeth of ``widths`` (pixels, central incisor first), at
+    distances ``dx`` (pixels) from the midline.
+
+    Returns:
+        ``seam``: 0 on the line between two teeth, 1 mid-tooth; ``notch``: how far (0..1) the tooth's
+        rounded incisal edge rises above its lowest point, 1 at the gaps and 0 mid-tooth (a
+        quarter-ellipse profile over the outer third of each tooth). Both shaped like ``dx``.
+    """
     edges = np.concatenate([[0.0], np.cumsum(widths)])
     k = np.clip(np.searchsorted(edges, dx) - 1, 0, len(widths) - 1)
-    frac = np.clip((dx - edges[k]) / widths[k], 0, 1)
-    return np.minimum(frac, 1 - frac) * widths[k], widths[k]
-
-
-def _seams(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """0 on the line between two teeth, 1 mid-tooth, at distances ``dx`` (pixels) from the midline for
-    teeth of ``widths`` (pixels, central incisor first)."""
-    dist, _ = _gap_distance(dx, widths)
-    return np.clip(dist / 0.9, 0, 1) ** 0.6
-
-
-def _incisal_notch(dx: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """How far (0..1) a tooth's rounded incisal edge rises above its lowest point: 1 at the gaps, 0
-    mid-tooth (a quarter-ellipse profile over the outer third of each tooth)."""
-    dist, w = _gap_distance(dx, widths)
+    w = widths[k]
+    frac = np.clip((dx - edges[k]) / w, 0, 1)
+    dist = np.minimum(frac, 1 - frac) * w  # pixels to the nearest gap
+    seam = np.clip(dist / 0.9, 0, 1) ** 0.6
     r = np.clip(1.0 - dist / (0.3 * w), 0, 1)
-    return 1.0 - np.sqrt(1.0 - r ** 2)
+    return seam, 1.0 - np.sqrt(1.0 - r ** 2)
 
 
 def _tooth_colour(style: MouthStyle, lit: np.ndarray) -> np.ndarray:
@@ -226,7 +221,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # arch turns away; single teeth (gaps, rounded edges) show on a mouth open wide enough to see them.
     dx = np.abs(xs - cx)
     widths = np.array([0.085, 0.07, 0.06, 0.052, 0.046, 0.04]) * s
-    seam = _seams(dx, widths)  # dark line between teeth
+    seam, notch_up = _tooth_profile(dx, widths)  # seam: dark line between teeth
     arch = np.clip(1.0 - (dx / (0.46 * s)) ** 2, 0, 1) * np.clip(1.0 - (dx / (0.5 * width * 1.05)) ** 4, 0, 1)
     # Gaps between teeth show on a mouth open wide enough, and only where a tooth spans enough pixels
     # (on a small face they alias into a dotted line).
@@ -247,7 +242,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
                             np.minimum(MIN_ROW_PX, 0.35 * open_h)) * row_taper
         # Each tooth's incisal edge is rounded: the row's lower edge dips mid-tooth and notches up at
         # the gaps, once the teeth are long enough to show it.
-        notch = 0.02 * s * seam_k / 0.1 * _incisal_notch(dx, widths)
+        notch = 0.02 * s * seam_k / 0.1 * notch_up
         bottom = yu + length - np.minimum(notch, 0.3 * length)
         t = _smooth(bottom - ys) * np.clip(reach[None, :] / 0.12, 0, 1)
         gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
@@ -259,12 +254,13 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         # as a grey rim inside the lower lip).
         length = np.minimum(open_h * 0.3, 0.06 * s) * lower_teeth * row_taper
         narrow = widths * np.array([0.62, 0.68, 0.8, 0.9, 1.0, 1.0])  # lower incisors are narrower
-        notch = 0.015 * s * seam_k / 0.1 * _incisal_notch(dx, narrow)
+        seam_lo, notch_lo = _tooth_profile(dx, narrow)
+        notch = 0.015 * s * seam_k / 0.1 * notch_lo
         top = yl - length + np.minimum(notch, 0.3 * length)
         t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * min(1.0, lower_teeth / 0.3)
         # The lower row sits a little deeper in the mouth's shadow, under the upper row's edge (much
         # darker, it read as a grey rim rather than teeth).
-        col = _tooth_colour(style, (0.82 * light * (1 - 3 * seam_k * (1 - _seams(dx, narrow))))[None, :])
+        col = _tooth_colour(style, (0.82 * light * (1 - 3 * seam_k * (1 - seam_lo)))[None, :])
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
