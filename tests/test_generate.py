@@ -69,11 +69,13 @@ def test_lips_close_on_bilabials_and_open_on_vowels(talking):
 
 
 def _corner_lift(lm):
-    """Mouth corners' height above the inner-lip centre / eye-corner distance (dlib 68 points)."""
+    """Mouth corners' height / eye-corner distance (dlib 68 points), measured from the eye corners, which
+    no mouth action unit moves (the inner-lip centre, an earlier reference, rises with AU10 and made a
+    raised upper lip count as lowered corners)."""
     corners = (lm[:, 48, 1] + lm[:, 54, 1]) / 2
-    centre = (lm[:, 62, 1] + lm[:, 66, 1]) / 2
+    canthi = lm[:, [36, 39, 42, 45], 1].mean(1)
     iod = np.linalg.norm(lm[:, 36] - lm[:, 45], axis=1)
-    return (centre - corners) / iod
+    return (canthi - corners) / iod
 
 
 def _brow_height(lm):
