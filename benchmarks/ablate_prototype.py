@@ -71,11 +71,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from emocast.emotion.aus import PROTOTYPES
-    from emocast.evaluate.fer import FER_CLASSES
+    from emocast.evaluate.fer import FER_CLASSES, MEAD_TO_FER
     from emocast.evaluate.identity import portrait_descriptor
     from emocast.render import CPURenderer
 
-    cls = FER_CLASSES.index({"disgusted": "disgust", "surprised": "surprise"}.get(args.emotion, args.emotion))
+    if not MEAD_TO_FER.get(args.emotion):
+        ap.error(f"the FER2013 judge has no class for {args.emotion!r}")
+    cls = FER_CLASSES.index(MEAD_TO_FER[args.emotion])
     names = portraits(args.portraits)
     renderers = []
     for path in names:

@@ -200,19 +200,19 @@ def _outside(x: float, centre: float, spread: float) -> float:
     return float(np.clip((abs(x - centre) - spread) / (0.5 * spread), 0.0, 1.0))
 
 
-def _lip_band_weight(u: np.ndarray, corner: np.ndarray, sigma: float) -> np.ndarray:
-    """Falloff around a mouth corner that treats the lips as one band: Gaussian in the horizontal
+def _lip_band_weight(u: np.ndarray, corners: tuple[np.ndarray, ...], sigma: float) -> list[np.ndarray]:
+    """Falloff around each mouth corner that treats the lips as one band: Gaussian in the horizontal
     distance from the corner, and in the vertical distance from the lips' outer contours at that x
     (zero inside the lips). Upper and lower lip at the same x get the same weight, so moving a corner
     never shears one lip across the other, even when (in a broad smile) the lower lip hangs far below
-    the corners."""
+    the corners. One ``(478,)`` weight per corner."""
     def contour_y(idx):
         p = u[idx]
         order = np.argsort(p[:, 0])
         return np.interp(u[:, 0], p[order, 0], p[order, 1])
 
     dy = np.maximum(0.0, np.maximum(contour_y(T.LIPS_OUTER_UPPER) - u[:, 1], u[:, 1] - contour_y(T.LIPS_OUTER_LOWER)))
-    return np.exp(-((u[:, 0] - corner[0]) ** 2 + dy ** 2) / (2 * sigma ** 2))
+    return [np.exp(-((u[:, 0] - c[0]) ** 2 + dy ** 2) / (2 * sigma ** 2)) for c in corners]
 
 
 def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.78, amount: float = 1.0) -> np.ndarray:
@@ -245,9 +245,8 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     # Narrow a widened (smiling) mouth; widen a pursed one a little (at most 0.04 each side).
     dx = max(-0.04, (cur_w - width) / 2) * _outside(cur_w, width, 0.05) * amount
     above_eyes = np.clip((0.5 * (u[468, 1] + u[473, 1]) - 0.02 - u[:, 1]) / 0.08, 0, 1)
-    for c, sgn in ((rc, 1.0), (lc, -1.0)):
-        w = _lip_band_weight(u, c, 0.12) * (1 - above_eyes)
-        d += w[:, None] * np.array([sgn * dx, dy])
+    for w, sgn in zip(_lip_band_weight(u, (rc, lc), 0.12), (1.0, -1.0)):
+        d += (w * (1 - above_eyes))[:, None] * np.array([sgn * dx, dy])
     return d.astype(np.float32)
 
 
