@@ -176,6 +176,24 @@ def test_teeth_rows(renderer):
     assert out[1] > out[0] + 15, out  # lower teeth are lighter than the dark mouth behind
 
 
+def test_rounded_lips_cover_the_teeth(renderer):
+    """An open mouth with rounded lips (AU18: surprise's "oh", the vowels OW, UW) shows less of the upper
+    teeth than the same jaw drop with relaxed lips: only the incisal edges peek below the upper lip."""
+    from emocast.motion.au import teeth_rows
+
+    r = renderer
+    bright = []
+    for aus in (_aus(AU25=1.0, AU26=0.8), _aus(AU25=1.0, AU26=0.8, AU18=0.6)):
+        up, lo = teeth_rows(aus)
+        fr = _grey(r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo)))
+        tgt = r.landmarks(aus, np.zeros(3))
+        top, bottom, x = tgt[13, 1], tgt[14, 1], int(tgt[13, 0])
+        assert bottom - top > 8  # open either way
+        band = fr[int(top) + 1:int(top + 0.5 * (bottom - top)), x - 6:x + 6]
+        bright.append(float((band > 150).mean()))  # share of tooth-lit pixels in the opening's upper half
+    assert bright[1] < 0.75 * bright[0], bright
+
+
 def _folded_lower_lip_triangles(r: CPURenderer, aus: np.ndarray) -> int:
     tgt = r.landmarks(aus, np.zeros(3))[:N_WARP]
     w = r.warper

@@ -176,8 +176,9 @@ def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Visibility of the upper and lower teeth rows from action units.
 
     The upper row shows whenever the lips part (it hangs from the upper lip; the value scales how much
-    of it shows, more when the lip is raised or the corners pulled); the lower row shows on
-    a stretched or depressed lower lip (AU20 fear, AU16, AU10 bared teeth) or a wide jaw drop.
+    of it shows, more when the lip is raised or the corners pulled, less when the lips are rounded);
+    the lower row shows on a stretched or depressed lower lip (AU20 fear, AU16, AU10 bared teeth) or a
+    wide jaw drop.
 
     Args:
         aus: ``(..., n_AU)`` activations in :data:`AU_NAMES` order.
@@ -186,12 +187,16 @@ def teeth_rows(aus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ``(upper, lower)``, each ``float32 (...)`` in 0..1.
     """
     a = lambda n: aus[..., AU_INDEX[n]]  # noqa: E731
-    lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10"), 0, 1)
+    # Rounded, protruded lips (AU18: the "oh" of surprise, the rounded vowels OW, UW, W) cover both rows
+    # but for the incisal edges of the front teeth.
+    pucker = 0.5 * a("AU18")
+    lower = np.clip(0.9 * a("AU20") + a("AU16") + 0.8 * np.maximum(a("AU26") - 0.55, 0) + 0.3 * a("AU10") - pucker,
+                    0, 1)
     # A relaxed upper lip covers most of the upper teeth; smiling (AU12) or raising it (AU10)
     # bares them; a dropped jaw (surprise) leaves them high in a dark mouth.
     # Corners pulled down (AU15) or a raised chin (AU17) bring the lower lip up and cover more of them.
     upper = np.clip(0.8 + 0.3 * a("AU12") + 0.5 * a("AU10") - 0.35 * np.maximum(a("AU26") - 0.3, 0)
-                    - 0.3 * a("AU15") - 0.3 * a("AU17"), 0.2, 1)
+                    - 0.3 * a("AU15") - 0.3 * a("AU17") - pucker, 0.2, 1)
     return upper.astype(np.float32), lower.astype(np.float32)
 
 
