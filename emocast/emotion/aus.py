@@ -23,7 +23,7 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "fear": {"AU1": 1.3, "AU2": 0.9, "AU5": 1.3, "AU9": 0.2, "AU15": 1.3, "AU16": 1.3, "AU17": 0.15, "AU20": 1.3,
              "AU23": 1.1, "AU26": 0.55},
     "disgusted": {"AU1": 0.1, "AU4": 0.8, "AU7": 0.5, "AU9": 1.0, "AU10": 1.0, "AU15": 0.65},
-    "surprised": {"AU1": 1.0, "AU2": 1.0, "AU5": 1.0, "AU18": 0.6, "AU25": 0.6, "AU26": 0.8},
+    "surprised": {"AU1": 1.2, "AU2": 1.2, "AU5": 1.0, "AU18": 0.6, "AU25": 0.6, "AU26": 0.8},
     "contempt": {"AU12R": 0.8, "AU14R": 0.8, "AU7": 0.2},
 }
 """AU activations at intensity 1 per MEAD emotion.
@@ -44,7 +44,10 @@ looking at the faces:
 of the mouth", Ekman & Friesen, *Unmasking the Face*, 1975) and adds a light lip rounding (AU18 0.6, not in
 EMFACS), which turns the opening into the oval "oh" of a slack, dropped jaw; rounded lips cover all but the
 edges of the teeth (:func:`emocast.motion.au.teeth_rows`). The wide, toothy slot it replaces read as a laugh
-on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy).
+on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
+move uses more of the renderer's displacement budget (:meth:`emocast.render.CPURenderer.expression_gain`:
+0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
+(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there.
 
 An ablation on still frames (``benchmarks/ablate_prototype.py``: one AU at a time, FER2013 p(intended)
 over all portraits and dlib identity distance) later took out sad's upper-lip raise (AU10 0.4, which

@@ -147,7 +147,7 @@ class CPURenderer:
         counts both moves, each as the RMS displacement of the 478 landmarks, and the expression is scaled
         down (never below half) when their sum passes it. The default budget of 0.10 was set on the fixture
         portraits: it binds on fear (most on the astronaut, 0.63, and on SadTalker_sad, 0.91; 0.97 or more
-        elsewhere) and a little on the astronaut's sad (0.96).
+        elsewhere), on the astronaut's surprise (0.68: its wide jaw drop) and a little on her sad (0.96).
 
         Args:
             expression: ``float (T, n_AU)`` or ``(n_AU,)`` expression activations (no speech, no blinks).
