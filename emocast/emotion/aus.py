@@ -40,15 +40,6 @@ looking at the faces:
   little (AU26), which also lets open vowels open;
 - **disgusted** lowers the brows (AU4 0.8) and drops the lower-lip depressor (AU16).
 
-**Surprised** drops the jaw further (AU26 0.8; "the jaw drops open ... there is no tension or stretching
-of the mouth", Ekman & Friesen, *Unmasking the Face*, 1975) and adds a light lip rounding (AU18 0.6, not in
-EMFACS), which turns the opening into the oval "oh" of a slack, dropped jaw; rounded lips cover all but the
-edges of the teeth (:func:`emocast.motion.au.teeth_rows`). The wide, toothy slot it replaces read as a laugh
-on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
-move uses more of the renderer's displacement budget (:meth:`emocast.render.CPURenderer.expression_gain`:
-0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
-(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there.
-
 An ablation on still frames (``benchmarks/ablate_prototype.py``: one AU at a time, FER2013 p(intended)
 over all portraits and dlib identity distance) later took out sad's upper-lip raise (AU10 0.4, which
 bared the upper teeth in a grimace at rest) and disgust's chin raiser (AU17), and eased disgust's brows
@@ -56,6 +47,15 @@ from 1.0 to 0.8. The judge scores them about the same without (mean p(intended):
 disgust 0.37 -> 0.38), and the astronaut keeps more of her likeness (identity distance 0.50 -> 0.48 for
 both): her sad and disgusted videos had gone past the benchmark's 0.5 limit once the AU basis was built
 on her neutral face.
+
+**Surprised** drops the jaw further (AU26 0.8; "the jaw drops open ... there is no tension or stretching
+of the mouth", Ekman & Friesen, *Unmasking the Face*, 1975) and adds a light lip rounding (AU18 0.6, not in
+EMFACS), which turns the opening into the oval "oh" of a slack, dropped jaw; rounded lips cover all but the
+edges of the teeth (:func:`emocast.motion.au.teeth_rows`). The wide, toothy slot it replaces read as a laugh
+on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
+move uses more of the renderer's displacement budget (:meth:`emocast.render.CPURenderer.expression_gain`:
+0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
+(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there (gain 0.68 with them).
 """
 
 DYNAMICS: dict[str, dict[str, float]] = {
