@@ -176,22 +176,42 @@ def test_teeth_rows(renderer):
     assert out[1] > out[0] + 15, out  # lower teeth are lighter than the dark mouth behind
 
 
+def _open_mouth(r: CPURenderer, aus: np.ndarray) -> tuple[np.ndarray, float, float, int]:
+    """Grey frame with the teeth rows :func:`teeth_rows` gives ``aus``, the inner lips' midline heights
+    (top, bottom, pixels) and the mouth's centre column."""
+    from emocast.motion.au import teeth_rows
+
+    up, lo = teeth_rows(aus)
+    fr = _grey(r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo)))
+    tgt = r.landmarks(aus, np.zeros(3))
+    return fr, float(tgt[13, 1]), float(tgt[14, 1]), int(tgt[13, 0])
+
+
 def test_rounded_lips_cover_the_teeth(renderer):
     """An open mouth with rounded lips (AU18: surprise's "oh", the vowels OW, UW) shows less of the upper
     teeth than the same jaw drop with relaxed lips: only the incisal edges peek below the upper lip."""
-    from emocast.motion.au import teeth_rows
-
-    r = renderer
     bright = []
     for aus in (_aus(AU25=1.0, AU26=0.8), _aus(AU25=1.0, AU26=0.8, AU18=0.6)):
-        up, lo = teeth_rows(aus)
-        fr = _grey(r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo)))
-        tgt = r.landmarks(aus, np.zeros(3))
-        top, bottom, x = tgt[13, 1], tgt[14, 1], int(tgt[13, 0])
+        fr, top, bottom, x = _open_mouth(renderer, aus)
         assert bottom - top > 8  # open either way
         band = fr[int(top) + 1:int(top + 0.5 * (bottom - top)), x - 6:x + 6]
         bright.append(float((band > 150).mean()))  # share of tooth-lit pixels in the opening's upper half
     assert bright[1] < 0.75 * bright[0], bright
+
+
+def test_relaxed_lips_shade_the_teeth(renderer):
+    """Teeth behind relaxed, parted lips (speech) are in the lips' shade; lips drawn back from them (AU20
+    stretch, AU12 smile) bare them to the light. Compared at the same opening: the brightest teeth pixels
+    of the speaking mouth are clearly darker."""
+    from emocast.motion.au import teeth_light
+
+    peaks = []
+    for aus in (_aus(AU25=1.0, AU26=0.5), _aus(AU25=1.0, AU26=0.5, AU20=1.0)):
+        fr, top, bottom, x = _open_mouth(renderer, aus)
+        assert bottom - top > 6
+        peaks.append(float(np.percentile(fr[int(top):int(bottom) + 1, x - 8:x + 8], 95)))
+    assert peaks[0] < 0.85 * peaks[1], peaks
+    assert teeth_light(_aus(AU25=1.0, AU26=0.5)) < 0.7 and teeth_light(_aus(AU12=1.0)) == 1.0
 
 
 def _folded_lower_lip_triangles(r: CPURenderer, aus: np.ndarray) -> int:

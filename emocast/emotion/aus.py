@@ -55,7 +55,8 @@ edges of the teeth (:func:`emocast.motion.au.teeth_rows`). The wide, toothy slot
 on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
 move uses more of the renderer's displacement budget (:meth:`emocast.render.CPURenderer.expression_gain`:
 0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
-(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there (gain 0.68 with them).
+(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there (gain 0.68 with them; 0.65
+since the budget went from 0.10 to 0.098).
 """
 
 DYNAMICS: dict[str, dict[str, float]] = {

@@ -91,11 +91,12 @@ def _tooth_profile(dx: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.n
     return seam, 1.0 - np.sqrt(1.0 - r ** 2)
 
 
-def _tooth_colour(style: MouthStyle, lit: np.ndarray) -> np.ndarray:
-    """Tooth colour ``(..., 3)`` at light levels ``lit`` (0..1): teeth in shadow take the warm tint of the
-    mouth around them rather than turning grey."""
+def _tooth_colour(style: MouthStyle, lit: np.ndarray, light: float = 1.0) -> np.ndarray:
+    """Tooth colour ``(..., 3)`` at light levels ``lit`` (0..1) across the arch: teeth in shadow take the
+    warm tint of the mouth around them rather than turning grey. ``light`` scales the lit colour (teeth
+    shaded by relaxed lips, :func:`emocast.motion.au.teeth_light`)."""
     lit = lit[..., None]
-    return style.teeth * lit + style.cavity * 0.8 * (1 - lit)
+    return style.teeth * light * lit + style.cavity * 0.8 * (1 - lit)
 
 
 def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, interocular: float,
@@ -148,7 +149,7 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
 
 
 def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
-               upper_teeth: float = 1.0, lower_teeth: float = 0.0) -> None:
+               upper_teeth: float = 1.0, lower_teeth: float = 0.0, teeth_light: float = 1.0) -> None:
     """Paint the mouth interior of ``frame`` in place.
 
     Args:
@@ -158,6 +159,8 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         interocular: the face's interocular distance in pixels (sets tooth sizes).
         upper_teeth: 0..1 visibility of the upper row (1 whenever the lips part).
         lower_teeth: 0..1 visibility of the lower row (AU20 stretch, AU16, wide jaw).
+        teeth_light: factor on the lit tooth colour, 1 for teeth bared to the light, less for teeth in
+            the shade of relaxed lips (:func:`emocast.motion.au.teeth_light`).
     """
     p = landmarks[:, :2].astype(np.float64)
     up = p[T.LIPS_INNER_UPPER]
@@ -227,7 +230,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # (on a small face they alias into a dotted line).
     seam_k = 0.1 * float(np.clip((open_h.max() / s - 0.05) / 0.08, 0, 1) * np.clip((widths[0] - 4.0) / 6.0, 0, 1))
     light = 0.2 + 0.8 * arch ** 1.2
-    tooth_light = light * (1 - 3 * seam_k * (1 - seam))
+    arch_light = light * (1 - 3 * seam_k * (1 - seam))
     # How far each column shows teeth: past the canines they turn away into the cheek's shadow (the
     # buccal corridor).
     reach = arch * np.clip((0.5 * width * 0.85 - dx) / (0.1 * s), 0, 1)
@@ -246,7 +249,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         bottom = yu + length - np.minimum(notch, 0.3 * length)
         t = _smooth(bottom - ys) * np.clip(reach[None, :] / 0.12, 0, 1)
         gum = np.clip((ys - yu) / (0.035 * s + 1e-6), 0, 1) * 0.35 + 0.65  # shadow under the upper lip
-        col = _tooth_colour(style, tooth_light[None, :] * gum * (0.75 + 0.25 * thin))
+        col = _tooth_colour(style, arch_light[None, :] * gum * (0.75 + 0.25 * thin), teeth_light)
         img = img * (1 - t[..., None]) + col * t[..., None]
     lower_teeth *= float(np.clip((open_h.max() / s - 0.04) / 0.08, 0, 1))  # no second row in a slit
     if lower_teeth > 0.05:
@@ -260,7 +263,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         t = _smooth(ys - top) * np.clip(reach[None, :] / 0.15, 0, 1) * min(1.0, lower_teeth / 0.3)
         # The lower row sits a little deeper in the mouth's shadow, under the upper row's edge (much
         # darker, it read as a grey rim rather than teeth).
-        col = _tooth_colour(style, (0.82 * light * (1 - 3 * seam_k * (1 - seam_lo)))[None, :])
+        col = _tooth_colour(style, (0.82 * light * (1 - 3 * seam_k * (1 - seam_lo)))[None, :], teeth_light)
         img = img * (1 - t[..., None]) + col * t[..., None]
 
     # Inner lip edges cast a soft shadow on what is behind them.
