@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from expression_sheet import load, portraits  # noqa: E402
+from expression_sheet import load, portraits, speaking_frame  # noqa: E402
 
 SPEECH = (0.0, 0.3, 0.6)
 
@@ -38,7 +38,7 @@ def score(renderers, proto: dict, cls: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean identity distance and p(intended) per portrait ``(n,)`` each, over the :data:`SPEECH` openings."""
     from emocast.evaluate.emotion import get_judge
     from emocast.evaluate.identity import distance, portrait_descriptor
-    from emocast.motion.au import AU_INDEX, AU_NAMES, teeth_rows
+    from emocast.motion.au import AU_INDEX, AU_NAMES
 
     judge = get_judge()
     ids, ps = [], []
@@ -49,10 +49,7 @@ def score(renderers, proto: dict, cls: int) -> tuple[np.ndarray, np.ndarray]:
         aus *= r.expression_gain(aus)
         d, p = [], []
         for sp in SPEECH:
-            a = aus.copy()
-            a[AU_INDEX["AU25"]] += sp
-            a[AU_INDEX["AU26"]] += 0.4 * sp
-            frame = r.render(a, np.zeros(3), *teeth_rows(a))
+            frame = speaking_frame(r, aus, sp)
             d.append(distance(ref, portrait_descriptor(frame)))
             faces = judge.detect(frame, largest_only=True)
             p.append(faces[0].probs[cls] if faces else 0.0)
