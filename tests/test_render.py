@@ -322,7 +322,11 @@ def astronaut_1024(astronaut):
     c, half = np.array([(x0 + x1) / 2, (y0 + y1) / 2]), 0.75 * max(x1 - x0, y1 - y0)
     a, b = np.maximum(np.round(c - half).astype(int), 0), np.round(c + half).astype(int)
     big = cv2.resize(img[a[1]:b[1], a[0]:b[0]], (1024, 1024), interpolation=cv2.INTER_CUBIC)
-    return CPURenderer(big, analyse(big))
+    r = CPURenderer(big, analyse(big))
+    # Enlarged 6.4x, the photo is soft (blur about 2.5 px) and the mouth would be drawn as soft
+    # (test_mouth_interior_as_soft_as_the_portrait); these tests look at the detail drawn for a sharp one.
+    r.style.blur = 0.0
+    return r
 
 
 def test_upper_teeth_show_as_separate_teeth(astronaut_1024):
@@ -469,3 +473,35 @@ def test_frown_on_a_smiling_portrait_keeps_the_lips_in_order(astronaut_1024):
         gap = (tgt[lo[1:-1], 1] - tgt[up[1:-1], 1]) / s
         assert gap.min() > -tol, gap.round(3)
     assert sad <= at_rest + 2, (sad, at_rest)
+
+
+def test_edge_blur_sigma_recovers_a_known_blur(astronaut):
+    """The re-blur estimate (Zhuo & Sim 2011) reads a sharp photo as sharp and a blurred copy as the blur
+    put on it."""
+    from emocast.render.sharpness import edge_blur_sigma
+
+    img, face = astronaut
+    x0, y0 = face.points.min(0).astype(int)
+    x1, y1 = face.points.max(0).astype(int)
+    box = (x0, y0, x1, y1)
+    assert edge_blur_sigma(img, box) < 0.5
+    for sigma in (1.5, 2.5):
+        est = edge_blur_sigma(cv2.GaussianBlur(img, (0, 0), sigma), box)
+        assert abs(est - sigma) < 0.4, (sigma, est)
+
+
+def test_mouth_interior_as_soft_as_the_portrait(astronaut):
+    """On a soft photo (here the astronaut blurred by 2 px) the drawn mouth interior is as soft as the
+    face around it, not a crisp patch on a blurry face."""
+    from emocast.render.sharpness import edge_blur_sigma
+
+    img, _ = astronaut
+    soft = cv2.GaussianBlur(img, (0, 0), 2.0)
+    r = CPURenderer(soft, analyse(soft))
+    assert r.style.blur > 1.5
+    aus = _aus(AU25=1.0, AU26=0.8)
+    frame = r.render(aus, np.zeros(3))
+    lips = r.landmarks(aus, np.zeros(3))[T.LIPS_OUTER_RING]
+    x0, y0 = np.floor(lips.min(0)).astype(int) - 15
+    x1, y1 = np.ceil(lips.max(0)).astype(int) + 15
+    assert edge_blur_sigma(frame, (x0, y0, x1, y1)) > 1.2  # 0.0 with the interior drawn crisp

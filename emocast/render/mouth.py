@@ -16,6 +16,7 @@ from scipy.interpolate import PchipInterpolator
 from ..face import topology as T
 from ..face.model import skin_colour
 from .raster import clip_box, composite, polygon_mask
+from .sharpness import edge_blur_sigma
 
 
 @dataclass
@@ -29,6 +30,9 @@ class MouthStyle:
         light: overall light level of the face (1 = typical).
         lip_line: 0..1 strength of a drawn line where closed lips meet; for portraits whose own open
             mouth was filled in, which lost the dark seam between the lips.
+        blur: Gaussian sigma (pixels) of the portrait's own blur around the face
+            (:func:`emocast.render.sharpness.edge_blur_sigma`); the interior is drawn that soft, so that
+            it does not look pasted onto an upscaled or soft photo.
     """
 
     teeth: np.ndarray
@@ -36,10 +40,12 @@ class MouthStyle:
     tongue: np.ndarray
     light: float
     lip_line: float = 0.0
+    blur: float = 0.0
 
     @classmethod
     def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray) -> "MouthStyle":
-        """Pick colours from the portrait's skin and lips so the interior matches its lighting."""
+        """Pick colours from the portrait's skin and lips so the interior matches its lighting, and
+        measure its blur over the face."""
         skin = skin_colour(image, landmarks)
         lum = float(skin @ np.array([0.299, 0.587, 0.114]))
         light = float(np.clip(lum / 165.0, 0.35, 1.35))
@@ -47,8 +53,10 @@ class MouthStyle:
         teeth = np.clip(np.array([226.0, 220.0, 204.0]) * (0.5 + 0.45 * light) * (0.85 + 0.15 * tint), 0, 255)
         cavity = np.array([72.0, 30.0, 30.0]) * (0.6 + 0.4 * light)
         tongue = np.array([160.0, 82.0, 84.0]) * (0.6 + 0.4 * light)
+        x0, y0 = np.floor(landmarks[:, :2].min(0)).astype(int)
+        x1, y1 = np.ceil(landmarks[:, :2].max(0)).astype(int)
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
-                   light=light)
+                   light=light, blur=edge_blur_sigma(image, (x0, y0, x1 + 1, y1 + 1)))
 
 
 MIN_ROW_PX = 2.5
@@ -170,10 +178,11 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         draw_lip_line(frame, up, lo, interocular, style.lip_line)
     if gap.max() < 0.6:
         return
-    x0 = int(np.floor(min(up[:, 0].min(), lo[:, 0].min()))) - 1
-    x1 = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 2
-    y0 = int(np.floor(up[:, 1].min())) - 1
-    y1 = int(np.ceil(lo[:, 1].max())) + 2
+    pad = int(np.ceil(3 * style.blur))  # room for the interior's edge to soften into the lips
+    x0 = int(np.floor(min(up[:, 0].min(), lo[:, 0].min()))) - 1 - pad
+    x1 = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 2 + pad
+    y0 = int(np.floor(up[:, 1].min())) - 1 - pad
+    y1 = int(np.ceil(lo[:, 1].max())) + 2 + pad
     x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, frame.shape)
     if x1 - x0 < 3 or y1 - y0 < 2:
         return
@@ -269,4 +278,12 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Inner lip edges cast a soft shadow on what is behind them.
     edge = np.clip((ys - yu) / 2.0, 0, 1) * np.clip((yl - ys) / 2.0, 0, 1)
     img = img * (0.8 + 0.2 * edge[..., None])
-    composite(frame, (x0, y0, x1, y1), img, inside[..., None])
+    if style.blur < 0.3:
+        composite(frame, (x0, y0, x1, y1), img, inside[..., None])
+        return
+    # As soft as the photo: the interior is blurred with the portrait's own blur, as its camera (or
+    # upscaling) would have blurred a real mouth, as a layer (colour premultiplied by coverage, both
+    # blurred) so that nothing of the warped frame underneath shows through it.
+    a = cv2.GaussianBlur(inside, (0, 0), style.blur)[..., None]
+    colour = cv2.GaussianBlur(img * inside[..., None], (0, 0), style.blur) / np.maximum(a, 1e-4)
+    composite(frame, (x0, y0, x1, y1), colour, a)
