@@ -3,7 +3,8 @@
 Drawn per pixel column between the warped inner-lip contours, in the portrait's own lighting:
 upper teeth whenever the lips part (hanging from the upper lip line, with inter-tooth gaps, shading
 towards the corners and the gum line), lower teeth on stretched or depressed lips (AU20, AU16, wide
-jaw), a tongue low in the mouth, and a back-of-mouth darkness that lifts as the mouth opens wider.
+jaw), a tongue low in the mouth, and a back-of-mouth darkness that lifts as the mouth opens wider;
+on a soft or upscaled photo, blurred as much as the photo is.
 """
 from __future__ import annotations
 
@@ -58,6 +59,10 @@ class MouthStyle:
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
                    light=light, blur=edge_blur_sigma(image, (x0, y0, x1 + 1, y1 + 1)))
 
+
+SOFT_ABOVE = 0.3
+"""Portrait blur (pixels, :attr:`MouthStyle.blur`) from which the interior is drawn soft; below it, as
+sharp as the anti-aliased drawing already is."""
 
 MIN_ROW_PX = 2.5
 """Shortest upper tooth row, pixels (less where the opening itself is thin). The lower row has no such
@@ -178,7 +183,8 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         draw_lip_line(frame, up, lo, interocular, style.lip_line)
     if gap.max() < 0.6:
         return
-    pad = int(np.ceil(3 * style.blur))  # room for the interior's edge to soften into the lips
+    soft = style.blur >= SOFT_ABOVE
+    pad = int(np.ceil(3 * style.blur)) if soft else 0  # room for the interior's edge to soften into the lips
     x0 = int(np.floor(min(up[:, 0].min(), lo[:, 0].min()))) - 1 - pad
     x1 = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 2 + pad
     y0 = int(np.floor(up[:, 1].min())) - 1 - pad
@@ -278,7 +284,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     # Inner lip edges cast a soft shadow on what is behind them.
     edge = np.clip((ys - yu) / 2.0, 0, 1) * np.clip((yl - ys) / 2.0, 0, 1)
     img = img * (0.8 + 0.2 * edge[..., None])
-    if style.blur < 0.3:
+    if not soft:
         composite(frame, (x0, y0, x1, y1), img, inside[..., None])
         return
     # As soft as the photo: the interior is blurred with the portrait's own blur, as its camera (or
