@@ -3,7 +3,7 @@ what it costs in likeness.
 
 For the prototype as it stands and for each variant, every portrait is rendered at rest and at two
 speech openings (``AU25`` 0.3 and 0.6, with ``AU26`` at 0.4 of that), after the renderer's displacement
-budget (:meth:`emocast.render.CPURenderer.expression_gain`), as :func:`emocast.motion.compose` would.
+budget (:meth:`emocast.rig.FaceRig.expression_gain`), as :func:`emocast.motion.compose` would.
 Printed per variant:
 
 - **id**: mean dlib identity distance to the portrait (:mod:`emocast.evaluate.identity`, < 0.6 = same
@@ -38,7 +38,7 @@ def score(renderers, proto: dict, cls: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean identity distance and p(intended) per portrait ``(n,)`` each, over the :data:`SPEECH` openings."""
     from emocast.evaluate.emotion import get_judge
     from emocast.evaluate.identity import distance, portrait_descriptor
-    from emocast.motion.au import AU_INDEX, AU_NAMES
+    from emocast.rig import AU_INDEX, AU_NAMES
 
     judge = get_judge()
     ids, ps = [], []
@@ -46,7 +46,7 @@ def score(renderers, proto: dict, cls: int) -> tuple[np.ndarray, np.ndarray]:
         aus = np.zeros(len(AU_NAMES), np.float32)
         for k, v in proto.items():
             aus[AU_INDEX[k]] = v
-        aus *= r.expression_gain(aus)
+        aus *= r.rig.expression_gain(aus)
         d, p = [], []
         for sp in SPEECH:
             frame = speaking_frame(r, aus, sp)

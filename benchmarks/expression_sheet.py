@@ -47,7 +47,7 @@ def load(path: str, size: int):
 def render_expression(renderer, emotion: str, intensity: float, speech: float = 0.35) -> np.ndarray:
     """One frame of ``emotion`` at ``intensity`` with a mid-speech mouth."""
     from emocast.emotion.aus import PROTOTYPES
-    from emocast.motion.au import AU_INDEX, AU_NAMES
+    from emocast.rig import AU_INDEX, AU_NAMES
 
     aus = np.zeros(len(AU_NAMES), np.float32)
     for k, v in PROTOTYPES[emotion].items():
@@ -57,8 +57,8 @@ def render_expression(renderer, emotion: str, intensity: float, speech: float = 
 
 def speaking_frame(renderer, aus: np.ndarray, speech: float) -> np.ndarray:
     """One frame of expression ``aus`` ``(n_AU,)`` with the lips parted by ``speech`` (AU25, and AU26 at
-    0.4 of it), teeth rows as :func:`emocast.motion.au.teeth_rows` gives them, no head motion."""
-    from emocast.motion.au import AU_INDEX, teeth_rows
+    0.4 of it), teeth rows as :func:`emocast.rig.teeth_rows` gives them, no head motion."""
+    from emocast.rig import AU_INDEX, teeth_rows
 
     aus = aus.copy()
     aus[AU_INDEX["AU25"]] += speech

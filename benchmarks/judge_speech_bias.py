@@ -69,7 +69,7 @@ def engine_table(paths: list[str], size: int) -> str:
     from expression_sheet import load, portraits, speaking_frame
 
     from emocast.evaluate.fer import FER_CLASSES
-    from emocast.motion.au import AU_NAMES
+    from emocast.rig import AU_NAMES
     from emocast.render import CPURenderer
 
     lines = ["Engine, neutral speech (still frames): aperture, top class, p(neutral)", "",

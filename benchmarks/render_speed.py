@@ -27,7 +27,7 @@ def render_fps(image: np.ndarray, size: int, n: int = 100) -> float:
     import cv2
 
     from emocast.face import analyse
-    from emocast.motion.au import AU_INDEX, AU_NAMES
+    from emocast.rig import AU_INDEX, AU_NAMES
     from emocast.render import CPURenderer
 
     s = size / max(image.shape[:2])

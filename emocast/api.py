@@ -195,7 +195,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         from .emotion.aus import to_action_units
 
         renderer = CPURenderer(frame_img, face)
-        gain = renderer.expression_gain(to_action_units(track))
+        gain = renderer.rig.expression_gain(to_action_units(track))
         if gain < 1.0:
             note(f"expression at {gain:.2f} of its strength: the portrait's own expression was undone first, "
                  "and the full emotion on top would move the face too far from the person in it")

@@ -7,7 +7,7 @@ import pytest
 from emocast.emotion import MEAD_EMOTIONS, build_track, parse_emotion
 from emocast.emotion.aus import to_action_units
 from emocast.errors import InputError
-from emocast.motion.au import AU_INDEX
+from emocast.rig import AU_INDEX
 
 
 def label(seg):

@@ -7,7 +7,7 @@ import pytest
 
 from emocast.face import analyse
 from emocast.face import topology as T
-from emocast.motion.au import AU_INDEX, AU_NAMES
+from emocast.rig import AU_INDEX, AU_NAMES
 from emocast.render import CPURenderer
 from emocast.render.cpu import N_WARP, fill_open_mouth
 from emocast.render.texture import TextureLayers
@@ -158,7 +158,7 @@ def test_warp_never_samples_beyond_the_landmarks_moves(renderer):
 
 def test_teeth_rows(renderer):
     """Fear (AU20, AU16) shows a lower row of teeth in the lower half of the opening; speech alone does not."""
-    from emocast.motion.au import teeth_rows
+    from emocast.rig import teeth_rows
 
     r = renderer
     speech = _aus(AU25=1.0, AU26=0.5)
@@ -179,7 +179,7 @@ def test_teeth_rows(renderer):
 def _open_mouth(r: CPURenderer, aus: np.ndarray) -> tuple[np.ndarray, float, float, int]:
     """Grey frame with the teeth rows :func:`teeth_rows` gives ``aus``, the inner lips' midline heights
     (top, bottom, pixels) and the mouth's centre column."""
-    from emocast.motion.au import teeth_rows
+    from emocast.rig import teeth_rows
 
     up, lo = teeth_rows(aus)
     fr = _grey(r.render(aus, np.zeros(3), upper_teeth=float(up), lower_teeth=float(lo)))
@@ -203,7 +203,7 @@ def test_relaxed_lips_shade_the_teeth(renderer):
     """Teeth behind relaxed, parted lips (speech) are in the lips' shade; lips drawn back from them (AU20
     stretch, AU12 smile) bare them to the light. Compared at the same opening: the brightest teeth pixels
     of the speaking mouth are clearly darker."""
-    from emocast.motion.au import teeth_light
+    from emocast.rig import teeth_light
 
     peaks = []
     for aus in (_aus(AU25=1.0, AU26=0.5), _aus(AU25=1.0, AU26=0.5, AU20=1.0)):
@@ -384,23 +384,23 @@ def test_expression_weakened_only_past_the_displacement_budget(renderer):
     """The astronaut's broad smile is undone first; full fear on top would move her face past the
     budget, so it is scaled down until the two moves fit; happy and a mild fear fit as they are."""
     from emocast.emotion.aus import PROTOTYPES
-    from emocast.render.cpu import DISPLACEMENT_BUDGET
+    from emocast.rig import RigConfig
 
     fear = _aus(**PROTOTYPES["fear"])
-    g = renderer.expression_gain(np.stack([0.2 * fear, fear]))
+    g = renderer.rig.expression_gain(np.stack([0.2 * fear, fear]))
     assert 0.5 <= g < 1.0
     rms = lambda d: float(np.sqrt((d ** 2).sum(-1).mean()))  # noqa: E731
     moved = rms(renderer.neutral) + rms(np.tensordot(g * fear, renderer.basis, axes=1))
-    assert moved == pytest.approx(DISPLACEMENT_BUDGET, abs=1e-3)
-    assert renderer.expression_gain(_aus(**PROTOTYPES["happy"])) == 1.0
-    assert renderer.expression_gain(0.3 * fear) == 1.0
-    assert renderer.expression_gain(np.zeros((5, len(AU_NAMES)), np.float32)) == 1.0
+    assert moved == pytest.approx(RigConfig().displacement_budget, abs=1e-3)
+    assert renderer.rig.expression_gain(_aus(**PROTOTYPES["happy"])) == 1.0
+    assert renderer.rig.expression_gain(0.3 * fear) == 1.0
+    assert renderer.rig.expression_gain(np.zeros((5, len(AU_NAMES)), np.float32)) == 1.0
 
 
 def test_small_face_teeth_rows_read_as_teeth(renderer):
     """On a small face (the astronaut at 512², 43 px between the eyes) a fear mouth shows both rows as
     tooth-coloured bands: a row only a pixel tall, shaded by the lip over it, showed as a grey line."""
-    from emocast.motion.au import teeth_rows
+    from emocast.rig import teeth_rows
 
     r = renderer
     assert r.s < 50

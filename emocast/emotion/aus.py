@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..motion.au import AU_INDEX, AU_NAMES
+from ..rig.units import AU_INDEX, AU_NAMES
 from .labels import MEAD_EMOTIONS
 from .track import EmotionTrack
 
@@ -51,9 +51,9 @@ on her neutral face.
 **Surprised** drops the jaw further (AU26 0.8; "the jaw drops open ... there is no tension or stretching
 of the mouth", Ekman & Friesen, *Unmasking the Face*, 1975) and adds a light lip rounding (AU18 0.6, not in
 EMFACS), which turns the opening into the oval "oh" of a slack, dropped jaw; rounded lips cover all but the
-edges of the teeth (:func:`emocast.motion.au.teeth_rows`). The wide, toothy slot it replaces read as a laugh
+edges of the teeth (:func:`emocast.rig.teeth_rows`). The wide, toothy slot it replaces read as a laugh
 on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
-move uses more of the renderer's displacement budget (:meth:`emocast.render.CPURenderer.expression_gain`:
+move uses more of the renderer's displacement budget (:meth:`emocast.rig.FaceRig.expression_gain`:
 0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
 (AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there (gain 0.68 with them; 0.65
 since the budget went from 0.10 to 0.098).
@@ -92,7 +92,7 @@ def to_action_units(track: EmotionTrack) -> np.ndarray:
         track: per-frame emotion weights ``(T, 8)`` and intensity ``(T,)``.
 
     Returns:
-        ``float32 (T, n_AU)`` activations in the order of :data:`emocast.motion.au.AU_NAMES`.
+        ``float32 (T, n_AU)`` activations in the order of :data:`emocast.rig.AU_NAMES`.
     """
     protos = np.array([[PROTOTYPES[e].get(a, 0.0) for a in AU_NAMES] for e in MEAD_EMOTIONS], np.float32)
     gamma = np.array([INTENSITY_GAMMA[e] for e in MEAD_EMOTIONS], np.float32)

@@ -20,6 +20,10 @@ LIPS_INNER_RING = LIPS_INNER_UPPER + LIPS_INNER_LOWER[::-1][1:-1]
 UPPER_LIP = sorted(set(LIPS_OUTER_UPPER[1:-1] + LIPS_INNER_UPPER[1:-1] + [42, 41, 38, 72, 12, 302, 268, 271, 272, 183, 184, 74, 73, 11, 303, 304, 408, 407]))
 LOWER_LIP = sorted(set(LIPS_OUTER_LOWER[1:-1] + LIPS_INNER_LOWER[1:-1] + [77, 90, 180, 85, 16, 315, 404, 320, 307, 96, 89, 179, 86, 15, 316, 403, 319, 325]))
 MOUTH_CORNERS = (61, 291)
+LIP_INNER_TOP = 13
+"""Middle of the upper lip's inner edge."""
+LIP_INNER_BOTTOM = 14
+"""Middle of the lower lip's inner edge."""
 INNER_CORNERS = (78, 308)
 
 RIGHT_EYE_UPPER = [246, 161, 160, 159, 158, 157, 173]
@@ -33,6 +37,8 @@ RIGHT_LID_UPPER_OUTER = [247, 30, 29, 27, 28, 56, 190]
 LEFT_LID_UPPER_OUTER = [467, 260, 259, 257, 258, 286, 414]
 RIGHT_IRIS = list(range(468, 473))
 LEFT_IRIS = list(range(473, 478))
+RIGHT_IRIS_CENTRE = RIGHT_IRIS[0]
+LEFT_IRIS_CENTRE = LEFT_IRIS[0]
 
 RIGHT_BROW = [70, 63, 105, 66, 107, 46, 53, 52, 65, 55]
 LEFT_BROW = [300, 293, 334, 296, 336, 276, 283, 282, 295, 285]
@@ -53,4 +59,4 @@ CHEEKS = (205, 425)
 
 def eye_centres(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Centres of the subject's right and left eye (iris centres 468 and 473), shape ``(2,)`` each."""
-    return lm[468, :2], lm[473, :2]
+    return lm[RIGHT_IRIS_CENTRE, :2], lm[LEFT_IRIS_CENTRE, :2]

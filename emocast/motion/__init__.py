@@ -1,12 +1,5 @@
-"""Motion stage: action-unit fields, visemes, blinks, head pose, and their composition per frame."""
-from .au import AU_NAMES, au_basis
+"""Motion stage: visemes, blinks, head pose and their composition with the emotion's action units
+into per-frame :class:`FaceMotion`."""
+from .composer import FaceMotion, compose
 
-__all__ = ["AU_NAMES", "au_basis", "FaceMotion", "compose"]
-
-
-def __getattr__(name):  # lazy: compose imports the emotion stage, which imports .au
-    if name in ("FaceMotion", "compose"):
-        import importlib
-
-        return getattr(importlib.import_module(".composer", __name__), name)
-    raise AttributeError(name)
+__all__ = ["FaceMotion", "compose"]

@@ -8,7 +8,7 @@ import numpy as np
 from ..emotion.aus import dynamics, to_action_units
 from ..emotion.track import EmotionTrack
 from ..speech.analyse import SpeechAnalysis
-from .au import AU_INDEX, teeth_rows
+from ..rig import AU_INDEX, teeth_rows
 from .blinks import blink_curve
 from .pose import head_pose
 from .visemes import MOUTH_AUS, mouth_curves
@@ -19,7 +19,7 @@ class FaceMotion:
     """Everything the renderer needs, per frame.
 
     Attributes:
-        aus: ``float32 (T, n_AU)`` action-unit activations, columns :data:`emocast.motion.au.AU_NAMES`.
+        aus: ``float32 (T, n_AU)`` action-unit activations, columns :data:`emocast.rig.AU_NAMES`.
         pose: ``float32 (T, 3)`` head yaw, pitch, roll in degrees.
         upper_teeth: ``float32 (T,)`` visibility of the upper teeth row when the lips part.
         lower_teeth: ``float32 (T,)`` visibility of the lower row.
@@ -60,7 +60,7 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
         pose_scale: head-motion gain (1 = natural).
         seed: random seed of blinks and head drift (same seed, same video).
         expression_gain: scale on the emotion's action units, not on speech, blinks or head motion
-            (:meth:`emocast.render.CPURenderer.expression_gain`).
+            (:meth:`emocast.rig.FaceRig.expression_gain`).
 
     Returns:
         :class:`FaceMotion`.

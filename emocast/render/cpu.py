@@ -6,17 +6,14 @@ import numpy as np
 
 from ..face import topology as T
 from ..face.model import FaceModel
-from ..motion.au import AU_INDEX, au_basis, close_mouth_field, neutral_corners_field, teeth_light
+from ..rig import AU_INDEX, FaceRig, teeth_light
 from .eyes import Eyes
 from .mouth import MouthStyle, draw_mouth
 from .texture import TextureLayers
 from .warp import Warper
 
-N_WARP = 468  # mesh points that drive the warp (the iris points do not: they would tear the lids)
-
-DISPLACEMENT_BUDGET = 0.098
-"""Largest RMS landmark displacement (interocular units) that bringing the portrait to neutral and the
-expression may add up to; see :meth:`CPURenderer.expression_gain`."""
+N_WARP = T.RIGHT_IRIS[0]
+"""Mesh points that drive the warp: all but the iris points, which would tear the lids."""
 
 
 def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -82,29 +79,24 @@ class CPURenderer:
 
     Args:
         image: ``uint8 (H, W, 3)`` RGB portrait at output resolution.
-        face: its :class:`FaceModel` (landmarks in ``image`` pixels).
+        rig: its :class:`~emocast.rig.FaceRig` (landmarks in ``image`` pixels), or the
+            :class:`FaceModel`, from which the rig is built.
     """
 
-    def __init__(self, image: np.ndarray, face: FaceModel):
+    def __init__(self, image: np.ndarray, rig: FaceRig | FaceModel):
+        rig = rig if isinstance(rig, FaceRig) else FaceRig(rig)
+        face = rig.face
         filled = fill_open_mouth(image, face)
         # A filled mouth lost the dark seam between the lips: the mouth drawing puts one back.
         lip_line = float(filled is not image)
         image = filled
         self.image = image
+        self.rig = rig
         self.face = face
         o, R, s = face.frame()
         self.R, self.s = R, s
-        est = face.expression
-        # Start from the portrait's neutral: mouth closed, corners level, brows back (DESIGN.md).
-        basis = au_basis(face)
-        neutral = close_mouth_field(face, basis) + neutral_corners_field(face)
-        for name in ("AU1", "AU2", "AU4"):
-            neutral -= est.get(name, 0.0) * basis[AU_INDEX[name]]
-        self.neutral = neutral
-        # Expressions act on that neutral face, not on the photo's own: AU15's falloff around the
-        # corners of a broad smile reached the upper lip (beside the corner) but not the lower lip
-        # (far below it), and pulling the corners down folded one lip over the other.
-        self.basis = au_basis(face.moved(neutral))  # (nAU, 478, 2) normalised units
+        self.neutral = rig.neutral
+        self.basis = rig.basis  # (nAU, 478, 2) normalised units, on the neutral face
         self.src = face.landmarks.astype(np.float64)
         oval = self.src[:N_WARP, :2]
         width = float(oval[:, 0].max() - oval[:, 0].min())
@@ -137,34 +129,6 @@ class CPURenderer:
             pts = (pts - self.pivot) @ rotation(*pose).T + self.pivot
         return pts[:, :2]
 
-    def expression_gain(self, expression: np.ndarray, budget: float = DISPLACEMENT_BUDGET) -> float:
-        """Gain on an expression that keeps the face within a displacement budget of the portrait.
-
-        The further a face is warped from the photo, the less it looks like the person in it. A portrait
-        that had to be brought to neutral first (a broad toothy smile) has already moved; a strong
-        expression on top of that (fear) can move it past recognition: dlib's face descriptor then drifts
-        past 0.5 from the portrait's (``emocast benchmark``'s identity judge, not used here). The budget
-        counts both moves, each as the RMS displacement of the 478 landmarks, and the expression is scaled
-        down (never below half) when their sum passes it. The default budget of 0.098 was set on the fixture
-        portraits: it binds on fear (most on the astronaut, 0.60, and on SadTalker_sad, 0.89; 0.95 or more
-        elsewhere), on surprise (the astronaut 0.65: its wide jaw drop; SadTalker_sad 0.93; 0.97 or more
-        elsewhere) and on the astronaut's sad (0.92). It was 0.10 until the teeth behind relaxed lips were
-        shaded (:func:`emocast.motion.au.teeth_light`), which took her sad video from 0.497 to 0.503.
-
-        Args:
-            expression: ``float (T, n_AU)`` or ``(n_AU,)`` expression activations (no speech, no blinks).
-            budget: interocular units.
-
-        Returns:
-            Gain in [0.5, 1].
-        """
-        rms = lambda d: np.sqrt((d ** 2).sum(-1).mean(-1))  # noqa: E731
-        moved = float(rms(self.neutral))
-        expr = float(np.max(rms(np.tensordot(np.atleast_2d(expression), self.basis, axes=1)), initial=0.0))
-        if moved + expr <= budget:
-            return 1.0
-        return float(np.clip((budget - moved) / expr, 0.5, 1.0))
-
     def _fine_boxes(self, tgt: np.ndarray) -> list:
         """Pixel boxes around the lips and both eyes (source and target) for the exact map."""
         m = 0.12 * self.s
@@ -182,9 +146,9 @@ class CPURenderer:
 
         Args:
             aus: ``(n_AU,)`` action units of the frame (they also set the light on the teeth,
-                :func:`emocast.motion.au.teeth_light`).
+                :func:`emocast.rig.teeth_light`).
             pose: ``(3,)`` head yaw, pitch, roll, degrees.
-            upper_teeth, lower_teeth: 0..1 visibility of the teeth rows (:func:`emocast.motion.au.teeth_rows`).
+            upper_teeth, lower_teeth: 0..1 visibility of the teeth rows (:func:`emocast.rig.teeth_rows`).
         """
         tgt = self.landmarks(aus, pose)
         frame = self.warper.warp(tgt[:N_WARP], image=self.texture.apply(aus), fine_boxes=self._fine_boxes(tgt))

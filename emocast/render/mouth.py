@@ -107,7 +107,7 @@ def _tooth_profile(dx: np.ndarray, widths: np.ndarray) -> tuple[np.ndarray, np.n
 def _tooth_colour(style: MouthStyle, lit: np.ndarray, light: float = 1.0) -> np.ndarray:
     """Tooth colour ``(..., 3)`` at light levels ``lit`` (0..1) across the arch: teeth in shadow take the
     warm tint of the mouth around them rather than turning grey. ``light`` scales the lit colour (teeth
-    shaded by relaxed lips, :func:`emocast.motion.au.teeth_light`)."""
+    shaded by relaxed lips, :func:`emocast.rig.teeth_light`)."""
     lit = lit[..., None]
     return style.teeth * light * lit + style.cavity * 0.8 * (1 - lit)
 
@@ -173,7 +173,7 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
         upper_teeth: 0..1 visibility of the upper row (1 whenever the lips part).
         lower_teeth: 0..1 visibility of the lower row (AU20 stretch, AU16, wide jaw).
         teeth_light: factor on the lit tooth colour, 1 for teeth bared to the light, less for teeth in
-            the shade of relaxed lips (:func:`emocast.motion.au.teeth_light`).
+            the shade of relaxed lips (:func:`emocast.rig.teeth_light`).
     """
     p = landmarks[:, :2].astype(np.float64)
     up = p[T.LIPS_INNER_UPPER]

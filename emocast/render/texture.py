@@ -39,7 +39,7 @@ import numpy as np
 
 from ..face import topology as T
 from ..face.model import FaceModel, skin_colour
-from ..motion.au import AU_INDEX
+from ..rig.units import AU_INDEX
 from .raster import clip_box
 
 
