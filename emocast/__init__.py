@@ -16,4 +16,13 @@ def generate(*args, **kwargs):
     return _generate(*args, **kwargs)
 
 
+def _signature():
+    from .options import generate_signature
+
+    return generate_signature()
+
+
+generate.__signature__ = _signature()
+
+
 __all__ = ["generate", "EmoCastError", "InputError", "__version__"]

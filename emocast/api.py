@@ -1,23 +1,36 @@
-"""The Python API: ``emocast.generate``."""
+"""The Python API: ``emocast.generate``, and the steps it runs.
+
+:func:`generate` reads as its steps, each a function of its own that the live mode and batch drive
+too: :func:`check_inputs`, :func:`load_portrait`, engine ``prepare``, :func:`prepare_speech`,
+:func:`read_emotion`, engine ``frames``, :func:`encode`.
+"""
 from __future__ import annotations
 
 import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
-import cv2
 import numpy as np
 
+from .engines import Engine, Portrait, Speech, make_engine
 from .errors import InputError
-
-DEFAULT_MAX_SIZE = 1024
+from .options import GenerateOptions, generate_signature
 
 
 @dataclass
 class GenerationInfo:
-    """What :func:`generate` did, for printing: messages, timings and the emotion reading."""
+    """What :func:`generate` did, for printing: messages, timings and the emotion reading.
+
+    Attributes:
+        messages: the one-line status messages, in order.
+        timings: seconds per step (``face_s``, ``speech_s``, ``render_s``, ``total_s``).
+        emotion: the parsed :class:`~emocast.emotion.EmotionSegment` list.
+        n_frames: frames written.
+        duration: video length, seconds.
+        size: ``(height, width)`` of the video, pixels.
+    """
 
     messages: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -27,40 +40,172 @@ class GenerationInfo:
     size: tuple = (0, 0)
 
 
-def output_size(h: int, w: int, size: int | None) -> tuple[int, int]:
-    """Output ``(height, width)``: the portrait's framing with the long side ``size`` (default: the
-    portrait's own, capped at 1024), both even (H.264 yuv420p)."""
-    long_side = size if size else min(max(h, w), DEFAULT_MAX_SIZE)
-    s = long_side / max(h, w)
-    return max(2, int(round(h * s / 2)) * 2), max(2, int(round(w * s / 2)) * 2)
-
-
-def fit_portrait(img: np.ndarray, face, size: int | None) -> tuple[np.ndarray, object]:
-    """Resize a portrait to :func:`output_size` and scale its analysed face to match.
+class Reporter:
+    """Where the steps send their messages and progress.
 
     Args:
-        img: ``uint8 (H, W, 3)`` RGB portrait as analysed.
-        face: its :class:`emocast.face.FaceModel` (updated in place: landmarks, box, image size).
-        size: long side of the output, or ``None`` for the default.
+        progress: ``True`` for a tqdm bar on stderr, a callable ``progress(fraction, message)``, or
+            ``None``/``False`` for nothing.
+        log: callable receiving one-line status messages.
+        info: filled with the messages.
+    """
+
+    def __init__(self, progress=None, log: Callable[[str], None] | None = None, info: GenerationInfo | None = None):
+        self.progress = progress
+        self.log = log
+        self.info = info if info is not None else GenerationInfo()
+
+    def note(self, message: str) -> None:
+        """Record and pass on one status line."""
+        self.info.messages.append(message)
+        if self.log is not None:
+            self.log(message)
+
+    def stage(self, fraction: float, message: str) -> None:
+        """Coarse progress before the per-frame render (callable progress only)."""
+        if callable(self.progress):
+            self.progress(fraction, message)
+
+
+def check_inputs(image, audio, text, output, options: GenerateOptions) -> str:
+    """Step 1: check the options and the inputs before any model is loaded.
 
     Returns:
-        ``(frame_img, face)``: the resized portrait and the same face.
+        ``output`` as a string.
+
+    Raises:
+        InputError: a bad option value (:meth:`GenerateOptions.validate`), both or neither of
+            ``audio`` and ``text``, an output that is not a writable ``.mp4`` or that is one of the
+            inputs, or (neural engine) an incomplete weights folder.
     """
-    H, W = output_size(*img.shape[:2], size)
-    scale = W / img.shape[1]
-    frame_img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    face.landmarks = face.landmarks * np.float32(scale)
-    face.box = face.box * np.float32(scale)
-    face.image_size = (H, W)
-    return frame_img, face
+    from .media.files import check_output
+
+    options.validate()
+    if (audio is None) == (text is None):
+        raise InputError("--audio", "give exactly one of an audio file or --text to speak")
+    output = check_output(output, inputs=(image, audio))
+    if options.engine == "neural":
+        from .neural import check_weights
+
+        check_weights(options.weights)  # one-line InputError listing what is missing
+    return output
 
 
-def generate(image, audio=None, text: str | None = None, emotion: str = "neutral", output="out.mp4", *,
-             intensity: float | None = None, transcript: str | None = None, voice: str = "en-us", still: bool = False,
-             pose_scale: float = 1.0, size: int | None = None, face_index: int | None = None, fps: int = 25,
-             seed: int = 0, engine: str = "cpu", weights: str | None = None,
-             progress: bool | Callable[[float, str], None] | None = None,
-             log: Callable[[str], None] | None = None, info: GenerationInfo | None = None) -> str:
+def load_portrait(image, options: GenerateOptions) -> Portrait:
+    """Step 2: decode the portrait and analyse its face.
+
+    Args:
+        image: file path, or ``uint8 (H, W, 3)`` RGB array (``(H, W)`` gray, RGBA and floats in
+            [0, 1] are converted).
+        options: ``face_index`` is read.
+
+    Raises:
+        InputError: unreadable image, no face, face too small, ``face_index`` out of range.
+    """
+    from .face import analyse
+    from .media import load_image
+
+    is_path = isinstance(image, (str, os.PathLike))
+    name = os.fspath(image) if is_path else "image"
+    img = load_image(image) if is_path else _check_array(image)
+    return Portrait(image=img, face=analyse(img, face_index=options.face_index, path=name), name=name)
+
+
+def prepare_speech(audio, text: str | None, options: GenerateOptions) -> Speech:
+    """Step 3: the speech as 16 kHz samples, the output's sound track and its analysis.
+
+    Args:
+        audio: speech file or ``float32`` 16 kHz mono array, or ``None`` with ``text``.
+        text: words to speak with eSpeak NG (``options.voice``); also the transcript.
+        options: ``transcript`` and ``voice`` are read.
+
+    Raises:
+        InputError: unreadable, empty or silent audio; an unknown voice.
+    """
+    from .media.audio import MIN_SECONDS, SAMPLE_RATE, is_silent, load_audio, native_sample_rate, output_rate, \
+        resample
+    from .speech import analyse
+
+    transcript, phones = options.transcript, None
+    if text is not None:
+        from .speech.tts import synthesize
+
+        tts = synthesize(text, voice=options.voice)
+        wav = resample(tts.audio, tts.sr, SAMPLE_RATE)
+        out_audio, out_sr = tts.audio, tts.sr
+        phones = tts.phones
+        transcript = transcript or text
+    elif isinstance(audio, np.ndarray):
+        wav = np.asarray(audio, np.float32).reshape(-1)
+        if wav.size < int(SAMPLE_RATE * MIN_SECONDS) or is_silent(wav):
+            raise InputError("audio", "audio is empty or silent")
+        out_audio, out_sr = wav, SAMPLE_RATE
+    else:
+        out_sr = output_rate(native_sample_rate(audio))
+        out_audio = load_audio(audio, sr=out_sr)
+        wav = resample(out_audio, out_sr, SAMPLE_RATE)
+    return Speech(wav=wav, audio=out_audio, sr=out_sr, analysis=analyse(wav, transcript=transcript, phones=phones))
+
+
+def read_emotion(options: GenerateOptions, duration: float, n_frames: int):
+    """Step 4: the emotion text as per-frame MEAD weights and intensity.
+
+    Returns:
+        ``(track, segments)``: :class:`~emocast.emotion.EmotionTrack` of ``n_frames`` frames at
+        ``options.fps``, and the parsed segments.
+
+    Raises:
+        InputError: bad emotion text.
+    """
+    from .emotion import build_track, parse_emotion
+
+    segs = parse_emotion(options.emotion, intensity=options.intensity, duration=duration)
+    return build_track(segs, n_frames, options.fps), segs
+
+
+def encode(frames: Iterable[np.ndarray], output: str, size: tuple[int, int], fps: int, speech: Speech,
+           n_frames: int, report: Reporter) -> int:
+    """Step 6: write ``n_frames`` frames and the speech's sound track as H.264 + AAC mp4, atomically.
+
+    Args:
+        frames: ``uint8 (H, W, 3)`` RGB frames (more than ``n_frames`` are ignored).
+        output: ``.mp4`` path (a failed render leaves no file).
+        size: ``(H, W)`` pixels.
+        fps: frames per second.
+        speech: its ``audio`` at ``sr`` becomes the sound track.
+        n_frames: frames to write.
+        report: progress (a bar with ETA when ``report.progress is True``).
+
+    Returns:
+        Frames written.
+    """
+    from .media.video import VideoWriter
+
+    H, W = size
+    bar = None
+    if report.progress is True:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_frames, unit="frame", desc="rendering", file=sys.stderr, leave=False)
+    written = 0
+    with VideoWriter(output, W, H, fps=fps, audio=speech.audio, sr=speech.sr) as vw:
+        for frame in frames:
+            vw.write(frame)
+            written += 1
+            if bar is not None:
+                bar.update(1)
+            elif callable(report.progress):
+                report.progress(written / n_frames, f"frame {written}/{n_frames}")
+            if written >= n_frames:
+                break
+    if bar is not None:
+        bar.close()
+    return written
+
+
+def generate(image, audio=None, text: str | None = None, emotion: str | None = None, output="out.mp4", *,
+             options: GenerateOptions | None = None, progress: bool | Callable[[float, str], None] | None = None,
+             log: Callable[[str], None] | None = None, info: GenerationInfo | None = None, **option_values) -> str:
     """Make an emotional talking-head video from one portrait.
 
     Args:
@@ -69,19 +214,10 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
             16 kHz mono array. Exactly one of ``audio`` and ``text``.
         text: words to speak with eSpeak NG instead of ``audio``.
         emotion: MEAD label, mix (``"happy:0.6,surprised:0.4"``), free text, or timeline
-            (``"0-3s: calm; 3s-: furious"``).
-        output: ``.mp4`` path, written atomically.
-        intensity: emotion strength in [0, 1] (default: read from the text; labels 0.8).
-        transcript: words spoken in ``audio`` (English) for forced alignment.
-        voice: eSpeak NG voice for ``text``.
-        still: no head motion.
-        pose_scale: head-motion gain.
-        size: long side of the output in pixels (default: the portrait's, at most 1024).
-        face_index: which face when the portrait has several (0 = largest).
-        fps: frames per second.
-        seed: random seed for blinks and head drift.
-        engine: ``"cpu"`` (default) or ``"neural"`` (the paper's network; needs ``weights`` and a GPU).
-        weights: folder of the neural engine's weights.
+            (``"0-3s: calm; 3s-: furious"``); default ``options.emotion``.
+        output: ``.mp4`` path, written atomically; never one of the inputs.
+        options: every other parameter (:class:`emocast.options.GenerateOptions`); keyword arguments
+            named like its fields (``intensity=0.8, size=512, seed=1, ...``) override it.
         progress: ``True`` for a progress bar on stderr, or a callable ``progress(fraction, message)``.
         log: callable receiving one-line status messages (emotion reading, face choice).
         info: filled with messages and timings when given.
@@ -90,142 +226,57 @@ def generate(image, audio=None, text: str | None = None, emotion: str = "neutral
         ``output`` as a string.
 
     Raises:
-        InputError: bad image (unreadable, no face, face too small), bad audio (unreadable, empty,
-            silent), bad emotion text, unwritable output, or both/neither of ``audio`` and ``text``.
+        InputError: a bad option, bad image (unreadable, no face, face too small), bad audio
+            (unreadable, empty, silent), bad emotion text, an output that is unwritable, not ``.mp4``
+            or one of the inputs, or both/neither of ``audio`` and ``text``.
     """
-    from .media import load_image, load_audio
-    from .media.audio import native_sample_rate, resample, SAMPLE_RATE
-    from .media.video import check_writable, VideoWriter
+    options = (options or GenerateOptions()).replace(**option_values)
+    if emotion is not None:
+        options = options.replace(emotion=emotion)
+    report = Reporter(progress, log, info)
+    info, t0 = report.info, time.perf_counter()
 
-    info = info if info is not None else GenerationInfo()
-    say = log or (lambda m: None)
+    # 1. Check the inputs (no model loaded yet).
+    output = check_inputs(image, audio, text, output, options)
+    engine: Engine = make_engine(options.engine, progress=progress is True)
 
-    def note(m):
-        info.messages.append(m)
-        say(m)
-
-    def stage(frac, msg):  # coarse progress before the per-frame render (callable progress only)
-        if callable(progress):
-            progress(frac, msg)
-
-    t0 = time.perf_counter()
-    output = check_writable(output)
-    if (audio is None) == (text is None):
-        raise InputError("--audio", "give exactly one of an audio file or --text to speak")
-    if engine not in ("cpu", "neural"):
-        raise InputError("--engine", f"unknown engine {engine!r} (cpu or neural)")
-    if engine == "neural":
-        if not weights:
-            raise InputError("--weights", "the neural engine needs --weights DIR (a folder laid out like the EmoCAST release)")
-        from .neural import check_weights
-
-        check_weights(weights)  # one-line InputError listing what is missing, before any heavy work
-    if not 0 < fps <= 60:
-        raise InputError("--fps", f"fps {fps} is outside 1..60")
-    if size is not None and not 64 <= size <= 4096:
-        raise InputError("--size", f"size {size} is outside 64..4096")
-
-    # Portrait
-    stage(0.0, "finding the face")
-    img_name = image if isinstance(image, (str, os.PathLike)) else "image"
-    img = load_image(image) if isinstance(image, (str, os.PathLike)) else _check_array(image)
-    from .face import analyse
-
-    face = analyse(img, face_index=face_index, path=str(img_name))
-    if face.n_faces > 1:
-        note(f"{face.n_faces} faces found; animating face {face.index} ({'the largest' if face.index == 0 else 'by --face-index'})")
-    frame_img, face = fit_portrait(img, face, size if engine == "cpu" else 512)
-    H, W = face.image_size
-    scale = W / img.shape[1]
-    if face.box[2] - face.box[0] < 64:
-        raise InputError(str(img_name), f"face is only {face.box[2] - face.box[0]:.0f} px wide at output size {max(H, W)}; use a larger --size")
+    # 2. Portrait: find the face; the engine fits it to the output.
+    report.stage(0.0, "finding the face")
+    portrait = load_portrait(image, options)
+    if portrait.face.n_faces > 1:
+        which = "the largest" if portrait.face.index == 0 else "by --face-index"
+        report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
+    engine.prepare(portrait, options)
     info.timings["face_s"] = time.perf_counter() - t0
 
-    # Speech
-    stage(0.0, "analysing speech")
+    # 3. Speech.
+    report.stage(0.0, "analysing speech")
     t1 = time.perf_counter()
-    phones = None
-    if text is not None:
-        from .speech.tts import synthesize
-
-        tts = synthesize(text, voice=voice)
-        wav = resample(tts.audio, tts.sr, SAMPLE_RATE)
-        out_audio, out_sr = tts.audio, tts.sr
-        phones = tts.phones
-        transcript = transcript or text
-    elif isinstance(audio, np.ndarray):
-        wav = np.asarray(audio, np.float32).reshape(-1)
-        if wav.size < SAMPLE_RATE // 10 or np.abs(wav).max() < 10 ** (-50 / 20):
-            raise InputError("audio", "audio is empty or silent")
-        out_audio, out_sr = wav, SAMPLE_RATE
-    else:
-        sr = native_sample_rate(audio) or SAMPLE_RATE
-        out_sr = sr if sr in (16000, 22050, 24000, 32000, 44100, 48000) else 48000
-        out_audio = load_audio(audio, sr=out_sr)
-        wav = resample(out_audio, out_sr, SAMPLE_RATE)
-    from .speech import analyse as analyse_speech
-
-    speech = analyse_speech(wav, transcript=transcript, phones=phones)
-    duration = len(wav) / SAMPLE_RATE
-    n_frames = max(1, int(round(duration * fps)))
+    speech = prepare_speech(audio, text, options)
+    n_frames = speech.n_frames(options.fps)
     info.timings["speech_s"] = time.perf_counter() - t1
-    note(f"speech: {duration:.2f} s, phonemes from {speech.phone_source} ({len(speech.phones)} segments)")
+    report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
+                f"({len(speech.analysis.phones)} segments)")
 
-    # Emotion
-    stage(0.0, "reading the emotion")
-    from .emotion import build_track, parse_emotion
-
-    segs = parse_emotion(emotion, intensity=intensity, duration=duration)
+    # 4. Emotion.
+    report.stage(0.0, "reading the emotion")
+    track, segs = read_emotion(options, speech.duration, n_frames)
     for s in segs:
         span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
-        note(f"emotion: {span}{s.text!r} -> {s.describe()}")
+        report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
     info.emotion = segs
-    track = build_track(segs, n_frames, fps)
 
-    if engine == "neural":
-        from .neural import generate_frames
-
-        frames = generate_frames(img, wav, track, weights, progress=progress is True, landmarks=face.landmarks[:, :2] / scale)
-        render_iter = (np.asarray(f) for f in frames)
-        H, W = 512, 512
-    else:
-        from .motion.composer import compose
-        from .render import CPURenderer
-
-        from .emotion.aus import to_action_units
-
-        renderer = CPURenderer(frame_img, face)
-        gain = renderer.rig.expression_gain(to_action_units(track))
-        if gain < 1.0:
-            note(f"expression at {gain:.2f} of its strength: the portrait's own expression was undone first, "
-                 "and the full emotion on top would move the face too far from the person in it")
-        motion = compose(track, speech, n_frames, fps=fps, still=still, pose_scale=pose_scale, seed=seed,
-                         expression_gain=gain)
-        render_iter = (renderer.render(motion.aus[i], motion.pose[i], motion.upper_teeth[i], motion.lower_teeth[i])
-                       for i in range(n_frames))
-
-    # Render + encode, atomically.
+    # 5-6. Render the frames and encode them.
     t2 = time.perf_counter()
-    bar = None
-    if progress is True:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_frames, unit="frame", desc="rendering", file=sys.stderr, leave=False)
-    with VideoWriter(output, W, H, fps=fps, audio=out_audio, sr=out_sr) as vw:
-        for i, frame in enumerate(render_iter):
-            vw.write(frame)
-            if bar is not None:
-                bar.update(1)
-            elif callable(progress):
-                progress((i + 1) / n_frames, f"frame {i + 1}/{n_frames}")
-            if i + 1 >= n_frames:
-                break
-    if bar is not None:
-        bar.close()
+    encode(engine.frames(speech, track, log=report.note), output, engine.frame_size, options.fps, speech,
+           n_frames, report)
     info.timings["render_s"] = time.perf_counter() - t2
     info.timings["total_s"] = time.perf_counter() - t0
-    info.n_frames, info.duration, info.size = n_frames, duration, (H, W)
+    info.n_frames, info.duration, info.size = n_frames, speech.duration, engine.frame_size
     return output
+
+
+generate.__signature__ = generate_signature()
 
 
 def _check_array(image) -> np.ndarray:

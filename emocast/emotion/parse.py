@@ -23,7 +23,7 @@ LABEL_INTENSITY = 0.8
 """Intensity of a bare label or mix when ``--intensity`` is not given."""
 
 _SPAN = re.compile(r"^\s*(?P<a>\d+(?:\.\d+)?)?\s*s?\s*-\s*(?P<b>\d+(?:\.\d+)?)?\s*s?\s*:\s*(?P<spec>.+?)\s*$", re.S)
-_MIX = re.compile(r"^\s*[a-zA-Z]+\s*:\s*\d*\.?\d+\s*(,\s*[a-zA-Z]+\s*:\s*\d*\.?\d+\s*)*$")
+_MIX = re.compile(r"^\s*[a-zA-Z]+\s*:\s*[-+]?\d*\.?\d+\s*(,\s*[a-zA-Z]+\s*:\s*[-+]?\d*\.?\d+\s*)*$")
 
 
 def parse_spec(spec: str, intensity: float | None = None) -> EmotionSegment:
@@ -37,11 +37,13 @@ def parse_spec(spec: str, intensity: float | None = None) -> EmotionSegment:
         :class:`EmotionSegment` with ``start=0, end=inf``.
 
     Raises:
-        InputError: empty spec, unknown label in a mix, or weights that sum to zero.
+        InputError: empty spec, unknown label in a mix, a negative weight, weights that sum to zero,
+            or an intensity outside [0, 1].
     """
     text = " ".join(spec.split())
     if not text:
         raise InputError("--emotion", "emotion text is empty")
+    _check_intensity(intensity)
     w = np.zeros(len(MEAD_EMOTIONS), np.float32)
     scores: dict = {}
     if canonical(text) is not None:
@@ -53,6 +55,8 @@ def parse_spec(spec: str, intensity: float | None = None) -> EmotionSegment:
             c = canonical(name)
             if c is None:
                 raise InputError("--emotion", f"unknown emotion {name!r} in mix (use {', '.join(MEAD_EMOTIONS)})")
+            if float(val) < 0:
+                raise InputError("--emotion", f"mix weight {val} of {name} is negative (weights are 0 or more)")
             w[MEAD_EMOTIONS.index(c)] += float(val)
         if w.sum() <= 0:
             raise InputError("--emotion", "emotion mix weights sum to zero")
@@ -66,12 +70,35 @@ def parse_spec(spec: str, intensity: float | None = None) -> EmotionSegment:
         scores = {e: float(v) for e, v in zip(MEAD_EMOTIONS, s)}
         inten = text_intensity(text)
     if intensity is not None:
-        if not 0.0 <= intensity <= 1.0:
-            raise InputError("--intensity", f"intensity {intensity} is outside 0..1")
         inten = float(intensity)
     if w[0] > 0.999:
         inten = 0.0 if intensity is None else inten
     return EmotionSegment(0.0, math.inf, text, w, float(inten), scores)
+
+
+def _check_intensity(intensity: float | None) -> None:
+    if intensity is not None and not 0.0 <= intensity <= 1.0:
+        raise InputError("--intensity", f"intensity {intensity} is outside 0..1")
+
+
+def _check_spec(spec: str, intensity: float | None = None) -> EmotionSegment:
+    """:func:`parse_spec` for labels and mixes; free text is only checked to be non-empty (no encoder)."""
+    text = " ".join(spec.split())
+    if canonical(text) is not None or _MIX.match(text) or not text:
+        return parse_spec(spec, intensity)
+    _check_intensity(intensity)
+    return EmotionSegment(0.0, math.inf, text, np.eye(len(MEAD_EMOTIONS), dtype=np.float32)[0], 0.0, {})
+
+
+def check_emotion(text: str, intensity: float | None = None) -> None:
+    """Check an ``--emotion`` value as :func:`parse_emotion` would, without loading the sentence encoder.
+
+    Raises:
+        InputError: as :func:`parse_emotion` (empty text, malformed timeline, unknown label or negative
+            weight in a mix, intensity outside [0, 1]).
+    """
+    _check_intensity(intensity)
+    parse_emotion(text, intensity, _spec=_check_spec)
 
 
 def text_intensity(text: str) -> float:
@@ -90,7 +117,8 @@ def text_intensity(text: str) -> float:
     return float(np.clip(base * mult, 0.0, 1.0))
 
 
-def parse_emotion(text: str, intensity: float | None = None, duration: float | None = None) -> list[EmotionSegment]:
+def parse_emotion(text: str, intensity: float | None = None, duration: float | None = None,
+                  _spec=parse_spec) -> list[EmotionSegment]:
     """Parse ``--emotion`` into time-ordered segments.
 
     Args:
@@ -111,7 +139,7 @@ def parse_emotion(text: str, intensity: float | None = None, duration: float | N
     if not all(spans):
         if any(spans):
             raise InputError("--emotion", "timeline spans must all look like 'START-END: emotion', e.g. '0-3s: calm; 3s-: furious'")
-        seg = parse_spec(str(text), intensity)
+        seg = _spec(str(text), intensity)
         seg.end = duration if duration is not None else math.inf
         return [seg]
     segs: list[EmotionSegment] = []
@@ -124,10 +152,10 @@ def parse_emotion(text: str, intensity: float | None = None, duration: float | N
         if a < t - 1e-6:
             raise InputError("--emotion", f"timeline span starting at {a:g}s overlaps the previous one")
         if a > t + 1e-6:
-            gap = parse_spec("neutral", None)
+            gap = _spec("neutral", None)
             gap.start, gap.end = t, a
             segs.append(gap)
-        seg = parse_spec(m["spec"], intensity)
+        seg = _spec(m["spec"], intensity)
         seg.start, seg.end = a, b
         segs.append(seg)
         t = b

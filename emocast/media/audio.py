@@ -10,6 +10,26 @@ from ..errors import InputError
 SAMPLE_RATE = 16000
 """Sample rate of every waveform inside EmoCAST, Hz."""
 
+SILENCE_DBFS = -50.0
+"""Peak level in dBFS below which audio counts as silent (no speech to animate)."""
+
+MIN_SECONDS = 0.1
+"""Shortest audio accepted, seconds."""
+
+AAC_RATES = (16000, 22050, 24000, 32000, 44100, 48000)
+"""Sample rates (Hz) the output's AAC track keeps as they are; other rates are resampled to 48 kHz."""
+
+
+def is_silent(wav: np.ndarray) -> bool:
+    """Whether a waveform's peak is below :data:`SILENCE_DBFS` (an empty one is silent)."""
+    return wav.size == 0 or float(np.abs(wav).max()) < 10 ** (SILENCE_DBFS / 20)
+
+
+def output_rate(sr: int | None) -> int:
+    """The AAC track's sample rate for audio decoded at ``sr`` Hz (:data:`AAC_RATES`)."""
+    sr = sr or SAMPLE_RATE
+    return sr if sr in AAC_RATES else 48000
+
 
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE, check_silence: bool = True) -> np.ndarray:
     """Decode the first audio stream of ``path`` to mono float32 at ``sr`` Hz.
@@ -27,7 +47,7 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE, check_silence: bo
 
     Raises:
         InputError: missing, empty or unreadable file, no audio stream, no samples, or silence
-            (peak below -50 dBFS) when ``check_silence``.
+            (peak below :data:`SILENCE_DBFS`) when ``check_silence``.
     """
     import av
 
@@ -53,11 +73,11 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE, check_silence: bo
     except (av.error.FFmpegError, ValueError, OSError) as e:
         raise InputError(path, f"cannot read audio ({type(e).__name__})") from None
     wav = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
-    if wav.size < sr // 10:
-        raise InputError(path, "audio is empty (shorter than 0.1 s)")
+    if wav.size < int(sr * MIN_SECONDS):
+        raise InputError(path, f"audio is empty (shorter than {MIN_SECONDS:g} s)")
     if not np.isfinite(wav).all():
         wav = np.nan_to_num(wav)
-    if check_silence and float(np.abs(wav).max()) < 10 ** (-50 / 20):
+    if check_silence and is_silent(wav):
         raise InputError(path, "audio is silent")
     return np.clip(wav, -1.0, 1.0)
 

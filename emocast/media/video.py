@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from fractions import Fraction
 from typing import Iterable
 
@@ -10,23 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from .audio import SAMPLE_RATE
-
-
-def check_writable(path: str | os.PathLike) -> str:
-    """Return ``path`` as str after checking its folder exists and is writable.
-
-    Raises:
-        InputError: the folder is missing or not writable, or ``path`` is a folder.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise InputError(path, "output path is a folder")
-    if not os.path.isdir(folder):
-        raise InputError(path, "output folder does not exist")
-    if not os.access(folder, os.W_OK):
-        raise InputError(path, "output folder is not writable")
-    return path
+from .files import check_writable, temp_path_beside
 
 
 class VideoWriter:
@@ -57,7 +40,7 @@ class VideoWriter:
         self.sr = int(sr)
         # A fresh hidden name beside the output; FFmpeg creates the file, so it gets the usual
         # permissions (0666 less the umask), not mkstemp's 0600, and keeps them through the rename.
-        self.tmp = os.path.join(os.path.dirname(os.path.abspath(self.path)), f".emocast-{uuid.uuid4().hex}.mp4")
+        self.tmp = temp_path_beside(self.path, ".mp4")
         self._c = av.open(self.tmp, "w", format="mp4", options={"movflags": "+faststart"})
         self._v = self._c.add_stream("libx264", rate=self.fps)
         self._v.width, self._v.height = self.enc_w, self.enc_h

@@ -1,0 +1,98 @@
+"""The CPU engine: face rig -> per-frame motion -> landmark-driven mesh warp of the portrait."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+
+from ..emotion.aus import to_action_units
+from ..emotion.track import EmotionTrack
+from ..face.model import FaceModel
+from ..motion.composer import FaceMotion, compose
+from ..render import CPURenderer
+from ..rig import FaceRig
+from .base import Portrait, Speech, check_face_size
+
+DEFAULT_MAX_SIZE = 1024
+"""Long side of the output in pixels when ``size`` is not given and the portrait is larger."""
+
+
+def output_size(h: int, w: int, size: int | None) -> tuple[int, int]:
+    """Output ``(height, width)``: the portrait's framing with the long side ``size`` (default: the
+    portrait's own, capped at :data:`DEFAULT_MAX_SIZE`), both even (H.264 yuv420p)."""
+    long_side = size if size else min(max(h, w), DEFAULT_MAX_SIZE)
+    s = long_side / max(h, w)
+    return max(2, int(round(h * s / 2)) * 2), max(2, int(round(w * s / 2)) * 2)
+
+
+def fit_portrait(img: np.ndarray, face: FaceModel, size: int | None) -> tuple[np.ndarray, FaceModel]:
+    """Resize a portrait to :func:`output_size` and scale its analysed face to match.
+
+    Args:
+        img: ``uint8 (H, W, 3)`` RGB portrait as analysed.
+        face: its :class:`FaceModel` (updated in place: landmarks, box, image size).
+        size: long side of the output in pixels, or ``None`` for the default.
+
+    Returns:
+        ``(frame_img, face)``: the resized portrait and the same face.
+    """
+    H, W = output_size(*img.shape[:2], size)
+    scale = W / img.shape[1]
+    frame_img = cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    face.landmarks = face.landmarks * np.float32(scale)
+    face.box = face.box * np.float32(scale)
+    face.image_size = (H, W)
+    return frame_img, face
+
+
+class CPUEngine:
+    """The default engine (:class:`emocast.engines.Engine`): no GPU, no downloads.
+
+    ``prepare`` fits the portrait to the output size, builds its :class:`~emocast.rig.FaceRig` and the
+    :class:`~emocast.render.CPURenderer`; ``frames`` decides the expression gain on the rig
+    (the displacement budget), composes the motion (:func:`emocast.motion.compose`) and renders it.
+    """
+
+    name = "cpu"
+
+    def __init__(self):
+        self.options = None
+        self.rig: FaceRig | None = None
+        self.renderer: CPURenderer | None = None
+
+    def prepare(self, portrait: Portrait, options) -> None:
+        """Set up on ``portrait`` with ``options`` (size, fps, seed, still, pose_scale are read).
+
+        Raises:
+            InputError: the face is narrower than the face stage's floor at the output size.
+        """
+        face = dataclasses.replace(portrait.face)
+        image, face = fit_portrait(portrait.image, face, options.size)
+        check_face_size(face, portrait.name, max(face.image_size))
+        self.options = options
+        self.rig = FaceRig(face)
+        self.renderer = CPURenderer(image, self.rig)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """``(height, width)`` of the frames, pixels."""
+        return tuple(self.rig.face.image_size)
+
+    def motion(self, speech: Speech, track: EmotionTrack, log: Callable[[str], None] | None = None) -> FaceMotion:
+        """Per-frame motion of one utterance: the expression gain from the rig, then :func:`compose`."""
+        o = self.options
+        gain = self.rig.expression_gain(to_action_units(track))
+        if gain < 1.0 and log is not None:
+            log(f"expression at {gain:.2f} of its strength: the portrait's own expression was undone first, "
+                "and the full emotion on top would move the face too far from the person in it")
+        return compose(track, speech.analysis, track.n_frames, fps=o.fps, still=o.still, pose_scale=o.pose_scale,
+                       seed=o.seed, expression_gain=gain)
+
+    def frames(self, speech: Speech, track: EmotionTrack,
+               log: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
+        """``uint8 (H, W, 3)`` RGB frames of one utterance, ``track.n_frames`` of them."""
+        m = self.motion(speech, track, log)
+        for i in range(m.n_frames):
+            yield self.renderer.render(m.aus[i], m.pose[i], m.upper_teeth[i], m.lower_teeth[i])
