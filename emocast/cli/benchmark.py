@@ -15,6 +15,9 @@ there are kept.
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from ..benchmark import BENCHMARK_DEFAULTS, PER_JOB
+    from ..options import add_arguments, names
+
     p = subparsers.add_parser(
         "benchmark", help="generate over a grid of portraits x emotions and judge every video",
         description="Run the generator over portraits x emotions (each portrait speaks one of the audio clips, "
@@ -27,23 +30,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--emotions", nargs="+", default=["neutral", "happy", "sad", "angry", "fear", "disgusted", "surprised", "contempt"],
                    help="MEAD emotions (default: all eight)")
     p.add_argument("-o", "--output", required=True, help="report folder (reused to resume)")
-    p.add_argument("--size", type=int, default=512, help="long side of the videos (default 512)")
-    p.add_argument("--intensity", type=float, default=1.0, help="emotion intensity (default 1.0)")
     p.add_argument("--max-seconds", type=float, default=4.0, help="trim audio clips to this length (default 4; 0 = whole)")
     p.add_argument("--pairing", choices=["cycle", "all"], default="cycle",
                    help="cycle: portrait i speaks clip i mod n (default); all: every portrait speaks every clip")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_arguments(p, defaults=BENCHMARK_DEFAULTS, only=tuple(n for n in names() if n not in PER_JOB))
     p.set_defaults(func=run)
     return p
 
 
 def run(args) -> int:
-    from ..evaluate.benchmark import run_benchmark
+    from ..benchmark import run_benchmark
     from ..evaluate.core import limit_threads
+    from ..options import from_args
 
     limit_threads()
-    out = run_benchmark(args.portraits, args.audio, args.emotions, args.output, size=args.size,
-                        intensity=args.intensity, max_seconds=args.max_seconds or None, pairing=args.pairing,
+    out = run_benchmark(args.portraits, args.audio, args.emotions, args.output, options=from_args(args),
+                        max_seconds=args.max_seconds or None, pairing=args.pairing,
                         progress=not args.quiet, log=lambda m: print(m, file=sys.stderr))
     with open(out["report_md"]) as f:
         print(f.read())

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import os
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -36,37 +33,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _clean(o):
-    """JSON-safe copy: NaN/inf -> null, numpy scalars -> Python."""
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
-        o = o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    return o
-
-
-def write_json(path: str, res: dict) -> None:
-    """Write ``res`` as JSON atomically (temporary file + rename)."""
-    from ..media.video import check_writable
-
-    path = check_writable(path)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(_clean(res), f, indent=1)
-    os.replace(tmp, path)
-
-
 def run(args) -> int:
     from ..evaluate import evaluate, format_table
     from ..evaluate.core import limit_threads
 
     limit_threads()
     if args.json:
-        from ..media.video import check_writable
+        from ..media.files import check_writable
 
         check_writable(args.json)  # fail before minutes of judging
     res = evaluate(args.video, args.image, args.audio, emotion=args.emotion, transcript=args.transcript,
@@ -74,6 +47,8 @@ def run(args) -> int:
                    progress=not args.quiet)
     print(format_table(res))
     if args.json:
+        from ..media.files import write_json
+
         write_json(args.json, res)
         print(f"figures written to {args.json}")
     return 0

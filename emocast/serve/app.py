@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 
 from ..emotion.labels import MEAD_EMOTIONS  # noqa: E402
 from ..errors import InputError  # noqa: E402
+from ..options import GenerateOptions, spec  # noqa: E402
 from .config import ServeConfig  # noqa: E402
 from .preview import face_preview  # noqa: E402
 from .readout import emotion_readout  # noqa: E402
@@ -30,6 +31,17 @@ log = logging.getLogger("emocast.serve")
 
 SIZES = [256, 384, 512, 768, 1024]
 """Output sizes offered on the page (long side, pixels)."""
+WEB_DEFAULTS = {"size": 512, "intensity": 0.7}
+"""Where the page's starting values differ from :class:`GenerateOptions`' defaults: a size from
+:data:`SIZES` (the page has no "the portrait's own" choice) and the intensity slider's resting place
+(the slider is off, and the intensity read from the text, until "Fixed intensity" is ticked)."""
+
+FORM = {"emotion": "emotion", "intensity": "intensity", "transcript": "speech-text", "voice": "voice",
+        "still": "still", "pose_scale": "pose-scale", "size": "size", "face_index": "face-index", "fps": "fps",
+        "seed": "seed"}
+"""The page's control (``elem_id``) of every option it offers; the others (:attr:`OptionSpec.web` false:
+engine and weights) are the server's settings (:class:`~emocast.serve.config.ServeConfig`). The text box
+is both the text to speak and the transcript of uploaded audio."""
 
 VOICES = ["en-us", "en-gb", "en-gb-scotland", "fr-fr", "de", "es", "it", "pt-br", "nl", "pl", "ru", "cmn", "ja", "hi"]
 """eSpeak NG voices offered for text to speak (any other voice name may be typed)."""
@@ -94,6 +106,23 @@ def _readable_portraits(image: gr.Image) -> gr.Image:
     return image
 
 
+def _default(name: str):
+    return WEB_DEFAULTS.get(name, spec(name).default)
+
+
+def _number(name: str, **kw) -> gr.Number:
+    """A whole-number box for an option, with its default and bounds."""
+    s = spec(name)
+    return gr.Number(value=_default(name), precision=0, minimum=s.range[0], maximum=s.range[1],
+                     elem_id=FORM[name], **kw)
+
+
+def _slider(name: str, step: float, **kw) -> gr.Slider:
+    """A slider for an option over its allowed range, at its default."""
+    s = spec(name)
+    return gr.Slider(s.range[0], s.range[1], value=_default(name), step=step, elem_id=FORM[name], **kw)
+
+
 def _face_index(value) -> int | None:
     """The page's face number as ``face_index`` (0 and blank: the largest face)."""
     if value is None or value == "":
@@ -121,11 +150,14 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         return emotion_readout(text, timeline, float(intensity) if fixed else None)
 
     def render(portrait, audio, text, voice, emotion, timeline, fixed, intensity, still, pose_scale, size,
-               face_index, progress=gr.Progress()):
-        inputs = RenderInputs(portrait=portrait, audio=audio, text=text or "", voice=voice or "en-us",
-                              emotion=emotion or "", timeline=timeline or "",
-                              intensity=float(intensity) if fixed else None, still=bool(still),
-                              pose_scale=float(pose_scale), size=int(size), face_index=_face_index(face_index))
+               face_index, fps=_default("fps"), seed=_default("seed"), progress=gr.Progress()):
+        options = GenerateOptions(emotion=emotion or "", intensity=float(intensity) if fixed else None,
+                                  voice=voice or _default("voice"), still=bool(still), pose_scale=float(pose_scale),
+                                  size=int(size), face_index=_face_index(face_index),
+                                  fps=int(fps if fps is not None else _default("fps")),
+                                  seed=int(seed if seed is not None else _default("seed")))
+        inputs = RenderInputs(portrait=portrait, audio=audio, text=text or "", timeline=timeline or "",
+                              options=options)
 
         def report(fraction: float, message: str = "") -> None:
             progress(min(1.0, max(0.0, float(fraction))), desc=message or None)
@@ -167,33 +199,37 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                     text = gr.Textbox(label="Text to speak", lines=2, scale=3, elem_id="speech-text",
                                       placeholder="Hello! I am so glad you could make it today.",
                                       info="Spoken with eSpeak NG when no audio is given; the transcript of the audio otherwise.")
-                    voice = gr.Dropdown(VOICES, value="en-us", label="Voice", allow_custom_value=True, scale=1,
-                                        elem_id="voice")
+                    voice = gr.Dropdown(VOICES, value=_default("voice"), label="Voice", allow_custom_value=True,
+                                        scale=1, elem_id=FORM["voice"])
                 with gr.Row():
-                    emotion = gr.Textbox(label="Emotion", value="neutral", scale=3, elem_id="emotion",
+                    emotion = gr.Textbox(label="Emotion", value=_default("emotion"), scale=3, elem_id=FORM["emotion"],
                                          placeholder="e.g. nervous but trying to smile, or: happy:0.7,surprised:0.3",
                                          info="Free text, a label, or a mix.")
                     label = gr.Dropdown(list(MEAD_EMOTIONS), value=None, label="…or a MEAD label", scale=1,
                                         elem_id="label")
-                understood = gr.HTML(emotion_readout("neutral"), label="How the emotion was understood",
+                understood = gr.HTML(emotion_readout(_default("emotion")), label="How the emotion was understood",
                                      elem_id="readout")
                 with gr.Accordion("Intensity and timeline", open=False):
                     with gr.Row():
                         fixed = gr.Checkbox(label="Fixed intensity", value=False, elem_id="fixed-intensity",
                                             info="Off: read from the words (\"slightly\", \"very\").")
-                        intensity = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Intensity",
-                                              interactive=False, elem_id="intensity")
+                        intensity = _slider("intensity", 0.05, label="Intensity", interactive=False)
                     timeline = gr.Textbox(label="Timeline (optional, replaces the emotion above)", lines=2,
                                           elem_id="timeline", placeholder="0-2s: calm; 2s-4s: surprised; 4s-: happy")
                 with gr.Accordion("Options", open=True):
-                    size = gr.Radio(SIZES, value=512, label="Output size (long side, px)", elem_id="size")
+                    size = gr.Radio(SIZES, value=_default("size"), label="Output size (long side, px)",
+                                    elem_id=FORM["size"])
                     with gr.Row():
-                        still = gr.Checkbox(label="Still head", value=False, elem_id="still", min_width=200,
-                                            info="Mouth and expression only.")
-                        face_index = gr.Number(value=0, precision=0, minimum=0, label="Face number", min_width=200,
-                                               info="0: the largest face, 1: the next…", elem_id="face-index")
-                    pose_scale = gr.Slider(0.0, 2.0, value=1.0, step=0.1, label="Head motion",
-                                           info="0: none, 1: natural, 2: lively.", elem_id="pose-scale")
+                        still = gr.Checkbox(label="Still head", value=_default("still"), elem_id=FORM["still"],
+                                            min_width=200, info="Mouth and expression only.")
+                        face_index = gr.Number(value=0, precision=0, minimum=spec("face_index").range[0],
+                                               maximum=spec("face_index").range[1], label="Face number",
+                                               min_width=200, info="0: the largest face, 1: the next…",
+                                               elem_id=FORM["face_index"])
+                    pose_scale = _slider("pose_scale", 0.1, label="Head motion", info="0: none, 1: natural, 2: lively.")
+                    with gr.Row():
+                        fps = _number("fps", label="Frames per second", min_width=200)
+                        seed = _number("seed", label="Seed", min_width=200, info="Blinks and head drift.")
                 go = gr.Button("Render", variant="primary", elem_id="render")
             with gr.Column(scale=1, min_width=280):
                 video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="result")
@@ -212,7 +248,7 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
                     trigger_mode="always_last", concurrency_id="readout", concurrency_limit=4)
         go.click(lambda: "", None, summary, show_progress="hidden", queue=False).then(
             render, [portrait, audio, text, voice, emotion, timeline, fixed, intensity, still, pose_scale, size,
-                    face_index], [video, summary], concurrency_limit=config.concurrency,
+                    face_index, fps, seed], [video, summary], concurrency_limit=config.concurrency,
             concurrency_id="render", api_name="render")
     demo.queue(max_size=32)
     return demo

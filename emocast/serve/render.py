@@ -7,12 +7,14 @@ uploads into a fresh :class:`~emocast.serve.workspace.Workspace`, applies the up
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from ..errors import InputError
+from ..options import GenerateOptions
 from . import limits
 from .config import ServeConfig
 from .readout import emotion_text
@@ -26,27 +28,16 @@ class RenderInputs:
         portrait: path of the uploaded portrait or webcam snapshot (``None`` when missing).
         audio: path of the uploaded or recorded speech, or ``None`` to speak ``text``.
         text: text to speak (used as the transcript of ``audio`` when both are given).
-        voice: eSpeak NG voice for ``text``.
-        emotion: the free-text emotion box.
-        timeline: the optional timeline box (used instead of ``emotion`` when not blank).
-        intensity: fixed intensity in [0, 1], or ``None`` to read it from the text.
-        still: keep the head still (mouth and expression only).
-        pose_scale: head-motion scale.
-        size: long side of the output in pixels (the portrait's framing is kept).
-        face_index: which face to animate (``None``: the largest).
+        timeline: the optional timeline box (used instead of ``options.emotion`` when not blank).
+        options: the page's generation options (:class:`~emocast.options.GenerateOptions`; its
+            ``emotion`` is the free-text emotion box; engine and weights come from the server's settings).
     """
 
     portrait: str | None
     audio: str | None = None
     text: str = ""
-    voice: str = "en-us"
-    emotion: str = "neutral"
     timeline: str = ""
-    intensity: float | None = None
-    still: bool = False
-    pose_scale: float = 1.0
-    size: int = 512
-    face_index: int | None = None
+    options: GenerateOptions = field(default_factory=GenerateOptions)
 
 
 @dataclass
@@ -115,27 +106,28 @@ class Renderer:
         image = ws.add(inp.portrait, stem + (ext or ".png"), "portrait.png")
 
         text = (inp.text or "").strip()
-        kw: dict = {}
+        voice = inp.options.voice or "en-us"
+        kw: dict = {"audio": None, "text": None}
+        changes: dict = {"engine": cfg.engine, "weights": cfg.weights, "voice": voice}
         if inp.audio:
             aname = os.path.basename(inp.audio)
             limits.check_file_size(inp.audio, cfg.max_audio_mb, "audio", aname)
             audio = ws.add(inp.audio, aname, "speech.wav")
             limits.check_audio_length(limits.audio_seconds(audio), cfg.max_audio_seconds, os.path.basename(audio))
-            kw.update(audio=audio, transcript=text or None)
+            kw["audio"] = audio
+            changes["transcript"] = text or None
         elif text:
-            limits.check_text(text, cfg.max_text_chars, cfg.max_audio_seconds, inp.voice or "en-us")
-            kw.update(text=text, voice=inp.voice or "en-us")
+            limits.check_text(text, cfg.max_text_chars, cfg.max_audio_seconds, voice)
+            kw["text"] = text
         else:
             raise InputError("speech", "no speech given: upload or record audio, or type text to speak")
 
         from ..emotion import parse_emotion
 
-        emotion = emotion_text(inp.emotion, inp.timeline)
-        label = parse_emotion(emotion, intensity=inp.intensity)[0].label  # bad text fails here, before rendering
-        out = ws.file(f"{stem}-{label}.mp4")
-        kw.update(image=image, emotion=emotion, output=out, intensity=inp.intensity, still=bool(inp.still),
-                  pose_scale=float(inp.pose_scale), size=int(inp.size), face_index=inp.face_index,
-                  engine=cfg.engine, weights=cfg.weights)
+        changes["emotion"] = emotion_text(inp.options.emotion, inp.timeline)
+        options = inp.options.replace(**changes).validate()
+        label = parse_emotion(options.emotion, intensity=options.intensity)[0].label  # bad text fails here
+        kw.update(image=image, output=ws.file(f"{stem}-{label}.mp4"), **dataclasses.asdict(options))
         return kw
 
     def run(self, ws: Workspace, inp: RenderInputs,

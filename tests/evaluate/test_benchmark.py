@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from emocast.cli import main
-from emocast.evaluate import benchmark as B
+from emocast import benchmark as B
+from emocast.options import GenerateOptions
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +24,10 @@ class StillGenerator:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, image, audio, emotion, output, intensity, size, info=None):
+    def __call__(self, image, audio=None, output=None, options=None, info=None):
         from emocast.media import load_audio, load_image, write_video
 
-        self.calls.append((os.path.basename(output), emotion))
+        self.calls.append((os.path.basename(output), options.emotion))
         img = load_image(image)
         wav = load_audio(audio)
         n = int(np.ceil(len(wav) / 16000 * 25))
@@ -41,7 +42,7 @@ def test_grid_tables_sheets_and_resume(tmp_path, speech_file, monkeypatch):
     report = tmp_path / "report"
     gen = StillGenerator()
     out = B.run_benchmark(["builtin:astronaut"], [speech_file], ["happy", "sadness", "contempt"], str(report),
-                          size=256, max_seconds=1.2, progress=False, log=None, generate=gen)
+                          options=GenerateOptions(size=256, intensity=1.0), max_seconds=1.2, progress=False, log=None, generate=gen)
     assert [c[1] for c in gen.calls] == ["happy", "sad", "contempt"]
     assert not out["failures"] and len(out["rows"]) == 3
     rows = {r["emotion"]: r for r in out["rows"]}
@@ -69,16 +70,16 @@ def test_grid_tables_sheets_and_resume(tmp_path, speech_file, monkeypatch):
     real = core.evaluate
     monkeypatch.setattr(core, "evaluate", lambda *a, **k: calls.append(a) or real(*a, **k))
     B.run_benchmark(["builtin:astronaut"], [speech_file], ["happy", "sad", "contempt"], str(report),
-                    size=256, max_seconds=1.2, progress=False, log=None, generate=gen)
+                    options=GenerateOptions(size=256, intensity=1.0), max_seconds=1.2, progress=False, log=None, generate=gen)
     assert len(gen.calls) == 3 and calls == []
     # an interrupted run: one result missing -> judged again, not regenerated
     os.remove(report / "results" / "astronaut__sad.json")
     B.run_benchmark(["builtin:astronaut"], [speech_file], ["happy", "sad", "contempt"], str(report),
-                    size=256, max_seconds=1.2, progress=False, log=None, generate=gen)
+                    options=GenerateOptions(size=256, intensity=1.0), max_seconds=1.2, progress=False, log=None, generate=gen)
     assert len(gen.calls) == 3 and len(calls) == 1
     # other settings -> everything is made again
     B.run_benchmark(["builtin:astronaut"], [speech_file], ["happy"], str(report),
-                    size=320, max_seconds=1.2, progress=False, log=None, generate=gen)
+                    options=GenerateOptions(size=320, intensity=1.0), max_seconds=1.2, progress=False, log=None, generate=gen)
     assert len(gen.calls) == 4
 
 
@@ -109,7 +110,7 @@ def test_bad_arguments_exit_2(tmp_path, speech_file, capsys):
 def test_real_generator_end_to_end(tmp_path, speech_file):
     """One real emocast.generate call through the benchmark (short clip, small size)."""
     out = B.run_benchmark(["builtin:astronaut"], [speech_file], ["surprised"], str(tmp_path / "r"),
-                          size=512, max_seconds=1.2, progress=False, log=None)
+                          options=GenerateOptions(size=512, intensity=1.0), max_seconds=1.2, progress=False, log=None)
     assert not out["failures"], out["failures"]
     row = out["rows"][0]
     assert row["identity_mean"] < 0.6  # still the astronaut

@@ -55,6 +55,7 @@ class StubGenerate:
             if progress:
                 progress(i / n, f"frame {i + 1} of {n}")
             time.sleep(self.delay / n)
+        size = size or 64  # None: the portrait's own size in the real generator
         frame = np.broadcast_to(colour, (size, size, 3)).copy()
         assert os.path.isdir(os.path.dirname(output)), "the request folder vanished during the render"
         write_video(output, [frame] * n, fps=fps)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from emocast.errors import InputError
+from emocast.options import GenerateOptions
 from emocast.serve import limits
 from emocast.serve.config import MB, ServeConfig
 from emocast.serve.workspace import Workspace, safe_name
@@ -161,7 +162,7 @@ def test_render_speaks_text_in_its_own_folder(tmp_path, stub_generate):
     portrait = _png(tmp_path / "me.png", (200, 30, 30))
     seen = []
     with r.workspace() as ws:
-        res = r.run(ws, RenderInputs(portrait=portrait, text="Hi there.", emotion="happy", size=64),
+        res = r.run(ws, RenderInputs(portrait=portrait, text="Hi there.", options=GenerateOptions(emotion="happy", size=64)),
                     progress=lambda f, m: seen.append(f))
         call = stub_generate.calls[0]
         assert os.path.dirname(call["image"]) == ws.path and call["image"].endswith("me.png")
@@ -209,7 +210,8 @@ def test_uploaded_audio_is_used_with_the_text_as_its_transcript(tmp_path, stub_g
     r = Renderer(ServeConfig(), str(tmp_path / "requests"), generate=stub_generate)
     with r.workspace() as ws:
         r.run(ws, RenderInputs(portrait=_png(tmp_path / "me.png", 50), audio=_wav(tmp_path / "talk.wav", 0.5),
-                               text="hello", emotion="sad", still=True, pose_scale=0.5, intensity=0.3))
+                               text="hello", options=GenerateOptions(emotion="sad", still=True, pose_scale=0.5,
+                                                                     intensity=0.3)))
     c = stub_generate.calls[0]
     assert c["audio"].endswith("talk.wav") and c["transcript"] == "hello" and c["text"] is None
     assert (c["emotion"], c["still"], c["pose_scale"], c["intensity"]) == ("sad", True, 0.5, 0.3)
@@ -229,7 +231,7 @@ def test_two_renders_at_once_keep_their_own_files(tmp_path, make_stub):
         try:
             with r.workspace() as ws:
                 portrait = _png(tmp_path / f"{name}-src.png", colours[name])
-                res = r.run(ws, RenderInputs(portrait=portrait, text="Hi.", emotion="happy", size=32))
+                res = r.run(ws, RenderInputs(portrait=portrait, text="Hi.", options=GenerateOptions(emotion="happy", size=64)))
                 inside.wait(timeout=10)  # both renders finished, neither folder removed yet
                 frames, _, _ = read_video(res.video, with_audio=False)
                 got[name] = (res.video, frames.reshape(-1, 3).mean(0))

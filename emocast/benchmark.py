@@ -15,7 +15,11 @@ Layout of the report folder::
 
 Resumable: a video whose mp4 exists is not generated again (the writer is atomic, so an mp4 on disk
 is complete) and a video whose result JSON exists (made with the same settings) is not judged again.
-The judges never feed back into generation.
+The judges are never called while a video is generated. They did guide tuning, though: the emotion
+prototypes, intensity curves, teeth shading and displacement budget were tuned with the FER2013 and
+dlib judges on the fixture portraits (:data:`TUNED_ON`; ``benchmarks/tune_prototype.py``,
+``benchmarks/ablate_prototype.py``). Figures on those portraits are **in-sample**; the report gives
+them apart from the others (**validation**).
 """
 from __future__ import annotations
 
@@ -29,10 +33,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
+from .media.files import atomic_path, atomic_write, write_json
+from .options import GenerateOptions
 
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 AUDIO_EXT = (".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".mp4")
+TUNED_ON = frozenset({"AniPortrait_Aragaki", "EDTalk_RD_Radio51_000", "LivePortrait_s9", "SadTalker_happy",
+                      "SadTalker_sad", "hallo_7", "astronaut"})
+"""Portraits (file stems) the generator's constants were tuned on with these judges: figures on them
+are in-sample (``../shared/fixtures/portraits`` and the built-in astronaut)."""
 BUILTIN = {"builtin:astronaut": "astronaut"}
 """Portraits the benchmark can make itself: ``builtin:astronaut`` is ``skimage.data.astronaut()``."""
 
@@ -99,7 +109,7 @@ def prepare_inputs(report: str, portraits: list[str], audios: list[str], max_sec
     Returns:
         ``(portraits, audios)``: lists of ``(name, path)``.
     """
-    from ..media import load_audio
+    from .media import load_audio
 
     inputs = os.path.join(report, "inputs")
     os.makedirs(inputs, exist_ok=True)
@@ -130,16 +140,15 @@ def prepare_inputs(report: str, portraits: list[str], audios: list[str], max_sec
 
 
 def _write_wav(path: str, wav: np.ndarray, sr: int = 16000) -> None:
+    """Write a mono 16-bit PCM WAV atomically."""
     import wave
 
     pcm = np.clip(np.round(np.asarray(wav, np.float64) * 32767), -32768, 32767).astype("<i2")
-    tmp = path + ".tmp"
-    with wave.open(tmp, "wb") as w:
+    with atomic_path(path) as tmp, wave.open(tmp, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sr)
         w.writeframes(pcm.tobytes())
-    os.replace(tmp, path)
 
 
 def make_jobs(portraits, audios, emotions: list[str], pairing: str = "cycle") -> list[Job]:
@@ -163,15 +172,6 @@ def _read_json(path: str):
         return None
 
 
-def _write_json(path: str, obj) -> None:
-    from ..cli.evaluate import _clean
-
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(_clean(obj), f, indent=1)
-    os.replace(tmp, path)
-
-
 def contact_sheet(video: str, out_png: str, title: str, res: dict | None, n: int = 8, tile: int = 200,
                   portrait: str | None = None) -> np.ndarray:
     """A strip of ``n`` evenly spaced frames (the portrait first), cropped to the face (dlib box of the
@@ -179,7 +179,7 @@ def contact_sheet(video: str, out_png: str, title: str, res: dict | None, n: int
     ``out_png``. Returns the ``uint8`` RGB image."""
     import cv2
 
-    from ..media import load_image, read_video
+    from .media import load_image, read_video
 
     frames, fps, _ = read_video(video, with_audio=False)
     idx = np.unique(np.linspace(0, len(frames) - 1, n).round().astype(int))
@@ -189,7 +189,7 @@ def contact_sheet(video: str, out_png: str, title: str, res: dict | None, n: int
 
     def face_crop(img):
         """Square crop around the face (dlib box x2.2), so the face fills the tile."""
-        from . import dlib_face
+        from .evaluate import dlib_face
 
         f = dlib_face.get().detect(img)
         if f is None:
@@ -245,7 +245,7 @@ def overview(cells: dict[tuple[str, str], str], portraits: list[str], emotions: 
     """Grid image: rows = portraits, columns = emotions, each cell the middle frame of its video."""
     import cv2
 
-    from ..media import read_video
+    from .media import read_video
 
     rows = []
     head = np.full((24, 110 + tile * len(emotions), 3), 255, np.uint8)
@@ -282,6 +282,7 @@ def flat_row(job: Job, res: dict) -> dict:
 
     row = {
         "id": job.id, "portrait": job.portrait_name, "audio": job.audio_name, "emotion": job.emotion,
+        "sample": "in-sample" if job.portrait_name in TUNED_ON else "validation",
         "top_class": e.get("top_class"),
         "emotion_top_match": (float(e.get("top_class") == e.get("intended_fer_class")) if judged else None),
         "emotion_accuracy": f(e.get("accuracy")), "emotion_p_intended": f(e.get("intended_prob_mean")),
@@ -331,17 +332,23 @@ def _write_csv(path: str, rows: list[dict]) -> None:
     if not rows:
         return
     keys = list(rows[0].keys())
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys)
         w.writeheader()
         for r in rows:
             w.writerow({k: ("" if r.get(k) is None else (round(r[k], 5) if isinstance(r[k], float) else r[k])) for k in keys})
-    os.replace(tmp, path)
+
+
+BENCHMARK_DEFAULTS = {"size": 512, "intensity": 1.0}
+"""Where the benchmark's generation options differ from :class:`GenerateOptions`' defaults: one size
+for every portrait (comparable speed figures) and full intensity (the emotion judge's hardest case is
+the weakest expression)."""
+PER_JOB = ("emotion", "transcript")
+"""Options set per video by the grid, not by the run."""
 
 
 def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], report: str,
-                  size: int = 512, intensity: float = 1.0, max_seconds: float | None = 4.0,
+                  options: GenerateOptions | None = None, max_seconds: float | None = 4.0,
                   pairing: str = "cycle", sheet_frames: int = 8, progress: bool = True, log=print,
                   generate=None) -> dict:
     """Run the benchmark (see the module docstring).
@@ -351,22 +358,25 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
         audios: audio files or folders of audio files.
         emotions: MEAD emotions (labels or aliases).
         report: output folder (created; reused to resume).
-        size: long side of the generated videos, pixels.
-        intensity: emotion intensity passed to the generator.
+        options: generation options for every video (default :data:`BENCHMARK_DEFAULTS`); the
+            emotion is set per video.
         max_seconds: trim every audio clip to this many seconds (``None``: whole clips).
         pairing: ``"cycle"`` or ``"all"`` (see :func:`make_jobs`).
         generate: the generator (default :func:`emocast.generate`), called as
-            ``generate(image=, audio=, emotion=, output=, intensity=, size=, info=)``.
+            ``generate(image, audio=, output=, options=, info=)``.
 
     Returns:
         dict with ``rows`` (per video), ``per_emotion``, ``per_portrait``, ``overall``, ``failures``,
         ``report_md`` (path).
 
     Raises:
-        InputError: missing inputs, unknown emotion, or an unwritable report folder.
+        InputError: missing inputs, unknown emotion, a bad option, or an unwritable report folder.
     """
-    from ..emotion.labels import canonical
-    from .core import evaluate
+    import dataclasses
+
+    options = (options or GenerateOptions(**BENCHMARK_DEFAULTS)).validate()
+    from .emotion.labels import canonical
+    from .evaluate.core import evaluate
 
     emos = []
     for e in emotions:
@@ -381,13 +391,14 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
             os.makedirs(os.path.join(report, sub), exist_ok=True)
     except OSError as e:
         raise InputError(report, f"cannot create report folder ({e.strerror})") from None
-    settings = {"size": size, "intensity": intensity, "max_seconds": max_seconds, "pairing": pairing}
-    _write_json(os.path.join(report, "benchmark.json"),
+    settings = {k: v for k, v in dataclasses.asdict(options).items() if k not in PER_JOB}
+    settings.update(max_seconds=max_seconds, pairing=pairing)
+    write_json(os.path.join(report, "benchmark.json"),
                 {"settings": settings, "portraits": portraits, "audio": audios, "emotions": emos})
     ps, aus = prepare_inputs(report, p_files, a_files, max_seconds)
     jobs = make_jobs(ps, aus, emos, pairing)
     if generate is None:
-        from .. import generate
+        from .api import generate
 
     bar = None
     if progress:
@@ -414,23 +425,23 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
         if res is None or "error" in res:
             try:
                 if not os.path.exists(video):
-                    from ..api import GenerationInfo
+                    from .api import GenerationInfo
 
                     info = GenerationInfo()
                     t0 = time.perf_counter()
-                    generate(image=job.portrait, audio=job.audio, emotion=job.emotion, output=video,
-                             intensity=intensity, size=size, info=info)
+                    generate(job.portrait, audio=job.audio, output=video, options=options.replace(emotion=job.emotion),
+                             info=info)
                     wall = time.perf_counter() - t0
                     rmeta = {"settings": settings, "render_s": round(info.timings.get("render_s", wall), 3),
                              "total_s": round(info.timings.get("total_s", wall), 3), "n_frames": info.n_frames,
                              "size": list(info.size)}
-                    _write_json(rmeta_path, rmeta)
+                    write_json(rmeta_path, rmeta)
                 res = evaluate(video, job.portrait, job.audio, emotion=job.emotion)
                 res["render"] = rmeta or {}
                 res["settings"] = settings
             except InputError as e:
                 res = {"error": str(e), "settings": settings}
-            _write_json(res_path, res)
+            write_json(res_path, res)
         if "error" in res:
             failures.append((job.id, res["error"]))
             if log:
@@ -452,24 +463,23 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
     overview(cells, names, emos, os.path.join(report, "overview.png"))
     per_emotion = sorted(aggregate(rows, "emotion"), key=lambda r: emos.index(r["group"]))
     per_portrait = sorted(aggregate(rows, "portrait"), key=lambda r: names.index(r["group"]))
-    overall = aggregate(rows, None)
+    overall = aggregate(rows, None) + sorted(aggregate(rows, "sample"), key=lambda r: r["group"])
     _write_csv(os.path.join(report, "per_video.csv"), rows)
     _write_csv(os.path.join(report, "per_emotion.csv"), per_emotion)
     _write_csv(os.path.join(report, "per_portrait.csv"), per_portrait)
     _write_csv(os.path.join(report, "overall.csv"), overall)
     md = _report_md(rows, per_emotion, per_portrait, overall, failures, settings)
     md_path = os.path.join(report, "report.md")
-    with open(md_path + ".tmp", "w") as f:
+    with atomic_write(md_path) as f:
         f.write(md)
-    os.replace(md_path + ".tmp", md_path)
     return {"rows": rows, "per_emotion": per_emotion, "per_portrait": per_portrait, "overall": overall,
             "failures": failures, "report_md": md_path}
 
 
 def _report_md(rows, per_emotion, per_portrait, overall, failures, settings) -> str:
-    from .fer import JUDGE_NAME as FER
-    from .identity import JUDGE_NAME as ID
-    from .lipsync import JUDGE_NAME as LS
+    from .evaluate.fer import JUDGE_NAME as FER
+    from .evaluate.identity import JUDGE_NAME as ID
+    from .evaluate.lipsync import JUDGE_NAME as LS
 
     ok = [r for r in rows if not r.get("error")]
     rs = [r["render_s"] for r in ok if r.get("render_s")]
@@ -479,7 +489,9 @@ def _report_md(rows, per_emotion, per_portrait, overall, failures, settings) -> 
         "# EmoCAST benchmark", "",
         f"Settings: size {settings['size']} px, intensity {settings['intensity']}, clips trimmed to "
         f"{settings['max_seconds']} s, pairing {settings['pairing']}. {len(ok)} videos judged, {len(failures)} failed.", "",
-        "Judges (none of them drove the generator):",
+        "Judges (not called while generating; the emotion prototypes and the displacement budget were "
+        "tuned with the emotion and identity judges on the portraits marked in-sample, so only the "
+        "validation rows are out-of-sample):",
         f"- emotion: {FER}; 'top class = intended' is the video-level top class (mean probabilities), "
         "'frame accuracy' the share of frames whose top class is the intended one, over the FER2013 classes "
         "(contempt is not judged).",
@@ -489,7 +501,7 @@ def _report_md(rows, per_emotion, per_portrait, overall, failures, settings) -> 
         "outside the head per frame (0-255).", "",
         "## Per emotion", "", _md_table(per_emotion, "emotion"), "",
         "## Per portrait", "", _md_table(per_portrait, "portrait"), "",
-        "## Overall", "", _md_table(overall, "all"), "",
+        "## Overall (in-sample: portraits tuned on; validation: the others)", "", _md_table(overall, "all"), "",
         "## Render speed", "",
     ]
     if rs:
