@@ -26,37 +26,15 @@ PROTOTYPES: dict[str, dict[str, float]] = {
     "surprised": {"AU1": 1.2, "AU2": 1.2, "AU5": 1.0, "AU18": 0.6, "AU25": 0.6, "AU26": 0.8},
     "contempt": {"AU12R": 0.8, "AU14R": 0.8, "AU7": 0.2},
 }
-"""AU activations at intensity 1 per MEAD emotion.
+"""AU activations at intensity 1 per MEAD emotion (columns of :data:`emocast.rig.AU_NAMES`).
 
-Happy, angry, surprised and contempt are the EMFACS predictions above, weighted by eye. Fear, sad and
-disgusted were tuned with ``benchmarks/tune_prototype.py`` (random search on the FER2013 judge over the
-engine's own speaking motion, with lip-sync checks, AUs within the composer's 1.3 clip) and kept after
-looking at the faces:
-
-- **fear** keeps 1+2+5+20+26 and loses AU4; a tense mouth stretched wide and pulled down (AU15, AU16,
-  AU23; in fear the open mouth's lips are tense and drawn back, Ekman & Friesen, *Unmasking the Face*, 1975)
-  replaces the rounded open mouth, which speech turned into surprise;
-- **sad** adds heavy lids (AU43 0.5, AU7), the cheek raise of distress (AU6) and a jaw that hangs a
-  little (AU26), which also lets open vowels open;
-- **disgusted** lowers the brows (AU4 0.8) and drops the lower-lip depressor (AU16).
-
-An ablation on still frames (``benchmarks/ablate_prototype.py``: one AU at a time, FER2013 p(intended)
-over all portraits and dlib identity distance) later took out sad's upper-lip raise (AU10 0.4, which
-bared the upper teeth in a grimace at rest) and disgust's chin raiser (AU17), and eased disgust's brows
-from 1.0 to 0.8. The judge scores them about the same without (mean p(intended): sad 0.70 -> 0.69,
-disgust 0.37 -> 0.38), and the astronaut keeps more of her likeness (identity distance 0.50 -> 0.48 for
-both): her sad and disgusted videos had gone past the benchmark's 0.5 limit once the AU basis was built
-on her neutral face.
-
-**Surprised** drops the jaw further (AU26 0.8; "the jaw drops open ... there is no tension or stretching
-of the mouth", Ekman & Friesen, *Unmasking the Face*, 1975) and adds a light lip rounding (AU18 0.6, not in
-EMFACS), which turns the opening into the oval "oh" of a slack, dropped jaw; rounded lips cover all but the
-edges of the teeth (:func:`emocast.rig.teeth_rows`). The wide, toothy slot it replaces read as a laugh
-on the older man's portrait (hallo_7: benchmark p(surprise) 0.11, top class happy). The bigger mouth
-move uses more of the renderer's displacement budget (:meth:`emocast.rig.FaceRig.expression_gain`:
-0.70 on the astronaut, whose smile is undone first), which scaled her brow raise down with it; the brows
-(AU1, AU2) go from 1.0 to 1.2 so that surprise still raises them clearly there (gain 0.68 with them; 0.65
-since the budget went from 0.10 to 0.098).
+Source: the EMFACS predictions of Ekman & Friesen (1978) above, weighted by eye for happy, angry,
+surprised and contempt. Fear, sad and disgusted were tuned with ``benchmarks/tune_prototype.py`` and
+pruned with ``benchmarks/ablate_prototype.py`` on the FER2013 judge over the fixture portraits
+(in-sample; docs/tuning-history.md has the record). Fear's tense mouth stretched wide and pulled down
+(AU15, AU16, AU23) follows Ekman & Friesen, *Unmasking the Face* (1975); surprise's slack, dropped jaw
+with lightly rounded lips (AU26 0.8, AU18 0.6, not in EMFACS) follows the same source ("the jaw drops
+open ... there is no tension or stretching of the mouth"). AUs stay within the composer's 1.3 clip.
 """
 
 DYNAMICS: dict[str, dict[str, float]] = {
@@ -79,10 +57,9 @@ INTENSITY_GAMMA: dict[str, float] = {
     "neutral": 1.0, "happy": 1.0, "sad": 1.0, "surprised": 1.0, "fear": 0.8, "angry": 0.6, "disgusted": 0.55,
     "contempt": 1.0,
 }
-"""Per-emotion response curve: the prototype is scaled by ``intensity ** gamma``. Set so that intensity
-0.5 reads as a mild version of 1.0 on every portrait (``benchmarks/intensity_calibration.py``: with a
-linear scale, half-intensity anger and disgust, whose cues are texture and fine lines, barely registered,
-while happy, sad and surprise read halfway)."""
+"""Per-emotion response curve (unitless exponent): the prototype is scaled by ``intensity ** gamma``, so
+that intensity 0.5 reads as a mild version of 1.0; cues carried by texture and fine lines (anger,
+disgust) need more than a linear share to show at half strength (``benchmarks/intensity_calibration.py``)."""
 
 def to_action_units(track: EmotionTrack) -> np.ndarray:
     """Per-frame expression action units: each emotion's prototype, scaled by its weight and by

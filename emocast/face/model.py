@@ -111,6 +111,15 @@ class FaceModel:
         return cv2.GaussianBlur(out, (0, 0), feather) if feather > 0 else out
 
 
+CHEEK_PATCHES = (50, 280, 101, 330)
+"""Mesh points on the cheeks below the eyes (right, left) and beside the nose (right, left) where skin
+is sampled besides :data:`~emocast.face.topology.CHEEKS`: away from hair, brows, lips and nostrils."""
+SKIN_PATCH = 0.03
+"""Half side of each skin sample patch, interocular units (a few pixels on a small face)."""
+LID_MIDPOINTS = ((T.RIGHT_EYE_UPPER[3], T.RIGHT_EYE_LOWER[3]), (T.LEFT_EYE_UPPER[3], T.LEFT_EYE_LOWER[3]))
+"""Middle points of the upper and lower lid of each eye (159/145, 386/374): the lid opening."""
+
+
 def skin_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """The face's skin colour: median of patches on both cheeks, ``float32 (3,)`` in the image's channels.
 
@@ -120,9 +129,9 @@ def skin_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """
     p = landmarks[:, :2]
     h, w = image.shape[:2]
-    r = max(2, int(0.03 * np.linalg.norm(p[468] - p[473])))
+    r = max(2, int(SKIN_PATCH * np.linalg.norm(p[T.RIGHT_IRIS_CENTRE] - p[T.LEFT_IRIS_CENTRE])))
     samples = []
-    for i in (T.CHEEKS[0], T.CHEEKS[1], 50, 280, 101, 330):
+    for i in T.CHEEKS + CHEEK_PATCHES:
         x, y = np.clip(p[i].astype(int), [r, r], [w - r - 1, h - r - 1])
         samples.append(image[y - r:y + r, x - r:x + r].reshape(-1, 3))
     return np.median(np.concatenate(samples), axis=0).astype(np.float32)
@@ -136,14 +145,15 @@ def expression_features(u: np.ndarray) -> dict:
     ``brow_height`` (brow above the eye centres), ``eye_open`` (mean lid opening).
     """
     lc, rc = u[T.MOUTH_CORNERS[0]], u[T.MOUTH_CORNERS[1]]
-    mid_y = 0.5 * (u[13, 1] + u[14, 1])
+    mid_y = 0.5 * (u[T.LIP_INNER_TOP, 1] + u[T.LIP_INNER_BOTTOM, 1])
     brow = np.concatenate([u[T.RIGHT_BROW], u[T.LEFT_BROW]])[:, 1].mean()
-    eyes_y = 0.5 * (u[468, 1] + u[473, 1])
-    eo = 0.5 * ((u[145, 1] - u[159, 1]) + (u[374, 1] - u[386, 1]))
+    eyes_y = 0.5 * (u[T.RIGHT_IRIS_CENTRE, 1] + u[T.LEFT_IRIS_CENTRE, 1])
+    (r_up, r_lo), (l_up, l_lo) = LID_MIDPOINTS
+    eo = 0.5 * ((u[r_lo, 1] - u[r_up, 1]) + (u[l_lo, 1] - u[l_up, 1]))
     return {
         "mouth_width": float(np.linalg.norm(lc - rc)),
         "corner_lift": float(mid_y - 0.5 * (lc[1] + rc[1])),
-        "lip_gap": float(max(0.0, u[14, 1] - u[13, 1])),
+        "lip_gap": float(max(0.0, u[T.LIP_INNER_BOTTOM, 1] - u[T.LIP_INNER_TOP, 1])),
         "brow_height": float(eyes_y - brow),
         "eye_open": float(eo),
     }

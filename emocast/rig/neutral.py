@@ -49,7 +49,7 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     """
     u = face.normalised(face.landmarks)
     d = np.zeros_like(u)
-    mid = 0.5 * (u[13] + u[14])
+    mid = 0.5 * (u[T.LIP_INNER_TOP] + u[T.LIP_INNER_BOTTOM])
     rc, lc = u[T.MOUTH_CORNERS[0]], u[T.MOUTH_CORNERS[1]]
     cur_lift = mid[1] - 0.5 * (rc[1] + lc[1])
     cur_w = abs(lc[0] - rc[0])
@@ -58,7 +58,7 @@ def neutral_corners_field(face: FaceModel, lift: float = 0.02, width: float = 0.
     dy = (cur_lift - lift) * _outside(cur_lift, lift, 0.018) * amount  # positive: corners must go down
     # Narrow a widened (smiling) mouth; widen a pursed one a little (at most 0.04 each side).
     dx = max(-0.04, (cur_w - width) / 2) * _outside(cur_w, width, 0.05) * amount
-    above_eyes = np.clip((0.5 * (u[468, 1] + u[473, 1]) - 0.02 - u[:, 1]) / 0.08, 0, 1)
+    above_eyes = np.clip((0.5 * (u[T.RIGHT_IRIS_CENTRE, 1] + u[T.LEFT_IRIS_CENTRE, 1]) - 0.02 - u[:, 1]) / 0.08, 0, 1)
     for w, sgn in zip(_lip_band_weight(u, (rc, lc), 0.12), (1.0, -1.0)):
         d += (w * (1 - above_eyes))[:, None] * np.array([sgn * dx, dy])
     return d.astype(np.float32)

@@ -42,10 +42,8 @@ def teeth_light(aus: np.ndarray) -> np.ndarray:
 
     Relaxed lips (speech, a dropped jaw) overhang the teeth and shade them; lips drawn back from the
     teeth, by the corners (AU12 smile), the upper lip (AU10) or a stretch (AU20, also the spread vowels
-    IY, EY, S), bare them to the light falling on the face. Drawn as bright as bared teeth, a speaking
-    mouth read as a grin: on the older man's portrait (hallo_7) the FER2013 judge of ``emocast
-    benchmark`` gave neutral speech at a wide "ah" p(happy) 0.81, and 0.55 with the teeth shaded; his
-    surprise video, read as angry before, reads as surprise with them.
+    IY, EY, S), bare them to the light falling on the face; teeth as bright as bared ones in a speaking
+    mouth read as a grin.
 
     Args:
         aus: ``(..., n_AU)`` activations in :data:`AU_NAMES` order.
