@@ -55,6 +55,14 @@ NOSE_TIP = 1
 NOSE_ROOT = 168
 NOSE_ALAE = (129, 358)
 CHEEKS = (205, 425)
+LIP_OUTER_BOTTOM = 17
+"""Middle of the lower lip's outer edge."""
+RIGHT_BROW_LOWER = RIGHT_BROW[5:]
+"""Lower edge of the subject's right brow (over the upper lid), outer end first."""
+LEFT_BROW_LOWER = LEFT_BROW[5:]
+"""Lower edge of the subject's left brow (over the upper lid), outer end first."""
+NOSE_BRIDGE = [168, 6, 197, 195]
+"""Midline of the nose bridge from its root between the eyes downwards."""
 
 
 def eye_centres(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

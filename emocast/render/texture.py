@@ -29,6 +29,11 @@ out with the expression and never flicker.
 
 A portrait that smiles already (estimated AU12) has its own smile lines softened by a smoothing layer
 while it is not asked to smile, part of bringing it to neutral first.
+
+Where the lines lie, how deep and wide they are and which AUs drive them are the fields of
+:class:`TextureConfig`; lengths there are face-normalised ("iu", interocular units: x to the image
+right, y down, from the midpoint of the eyes), depths are luminance gains (-0.2 = 20 % darker at the
+groove's centre).
 """
 from __future__ import annotations
 
@@ -42,6 +47,299 @@ from ..face.model import FaceModel, skin_colour
 from ..rig.units import AU_INDEX
 from .raster import clip_box
 
+_SUBPIXEL = 16
+"""Fixed-point scale of vertices handed to OpenCV's drawing with ``shift=4`` (1/16 px)."""
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Shape of one skin fold drawn by :meth:`_Canvas.fold` (lengths in interocular units).
+
+    Attributes:
+        normal: ``(x, y)`` offset of the lit ridge from the groove; on folds drawn on both sides of the
+            face, ``x`` is for the subject's left side and mirrored for the right.
+        depth: luminance darkening of the groove (unitless gain).
+        width: line width of the groove.
+        blur: blur sigma of the groove.
+        ridge: brightening of the ridge as a share of ``depth`` (unitless).
+    """
+
+    normal: tuple[float, float]
+    depth: float
+    width: float = 0.012
+    blur: float = 0.008
+    ridge: float = 0.3
+
+
+@dataclass(frozen=True)
+class TextureConfig:
+    """Tuned constants of the texture layers (:func:`build_layers`).
+
+    Lengths and offsets are face-normalised (iu, interocular units); offsets ``(x, y)`` are given for
+    the subject's left side, ``x`` mirrored for the right. Drives are ``(AU, weight)`` pairs in the order
+    they are summed (:attr:`Layer.drive`); exponents are :attr:`Layer.exponent`.
+    """
+
+    # Applying the layers (:class:`TextureLayers`).
+    activation_max: float = 1.2
+    """Cap (unitless) of a layer's activation, a little over 1 so strong AUs deepen lines a little further."""
+    active_min: float = 0.01
+    """Activation (unitless) below which a layer is skipped in a frame."""
+    gain_floor: float = -0.9
+    """Least summed luminance gain (unitless): overlapping folds never darken a pixel by more than 90 %."""
+
+    # Layer box and skin mask.
+    box_margin: float = 0.35
+    """Margin (iu) of the layers' pixel box around the face oval."""
+    box_forehead: float = 0.3
+    """Extra margin (iu) above the box: forehead lines can sit above MediaPipe's oval."""
+    luma: tuple[float, float, float] = (0.299, 0.587, 0.114)
+    """RGB weights of luminance (ITU-R BT.601)."""
+    forehead_top: float = -0.3
+    """Height (iu, negative is up) above which face-oval points count as forehead."""
+    forehead_extension: float = 0.08
+    """How far (iu) the skin mask reaches above those points: forehead lines sit above the oval."""
+    skin_blur: float = 0.04
+    """Blur sigma (iu) of the skin mask's edge, so lines fade out before hair or background."""
+    dark_skin_lum: float = 60.0
+    """Skin luminance (grey level 0-255) below which lines fade: dark skin has little contrast to lose."""
+    dark_skin_floor: float = 0.3
+    """Least share of a line's strength kept on the darkest skin (unitless)."""
+    bright_skin_margin: float = 40.0
+    """Grey levels (0-255) below white over which lines fade out on very bright skin."""
+    shadow_tint_range: tuple[float, float] = (0.6, 1.8)
+    """Bounds of a channel's weight in a darkening (unitless, :func:`shadow_tint`)."""
+
+    # Drawing primitives (:class:`_Canvas`).
+    stroke_taper: float = 0.6
+    """Exponent (unitless) of a stroke's sine taper towards its ends (< 1: full along most of it)."""
+    min_blur_px: float = 0.6
+    """Least blur sigma (px) of strokes and polygons."""
+    fold_tail_offset: float = 0.8
+    """Offset of a fold's fading tail, as a share of its normal, on the side away from the ridge (unitless)."""
+    fold_tail_width: float = 2.0
+    """Width of the fold's tail as a multiple of the groove's (unitless)."""
+    fold_ridge_width: float = 1.6
+    """Width of the fold's lit ridge as a multiple of the groove's (unitless)."""
+    fold_soft_blur: float = 2.5
+    """Blur of the tail and ridge as a multiple of the groove's (unitless)."""
+    fold_groove: float = 0.75
+    """Weight of the sharp groove in the fold's darkening (unitless)."""
+    fold_tail: float = 0.45
+    """Weight of the soft tail in the fold's darkening (unitless)."""
+
+    # glabella (AU4, AU9): frown furrows, bunched skin at the nose root, the brows' shadow on the lids.
+    glabella_drive: tuple = (("AU4", 1.0), ("AU9", 0.4))
+    """AUs driving the glabella layer (AU9 lowers the inner brows too)."""
+    furrow_foot: float = 0.04
+    """Depth (iu) below the brow heads of the furrows' foot (their lowest point is ``furrow_start`` lower still)."""
+    furrow_offset: float = 0.06
+    """Distance (iu) of each furrow from the midline between the brow heads."""
+    furrow_right: Fold = Fold(normal=(0.028, 0.0), depth=0.24, width=0.02, blur=0.02)
+    """The subject's right furrow (deeper than the left: identical strokes look drawn on)."""
+    furrow_left: Fold = Fold(normal=(0.028, 0.0), depth=0.2, width=0.02, blur=0.02)
+    """The subject's left furrow."""
+    furrow_lengths: tuple[float, float] = (0.19, 0.16)
+    """Height (iu) of the right and left furrows' tops above their foot (they differ, as on real faces)."""
+    furrow_start: tuple[float, float] = (0.006, 0.02)
+    """Offset (iu; x towards the midline) of a furrow's first point from its foot."""
+    furrow_mid: float = 0.07
+    """Height (iu) of a furrow's middle point above its foot."""
+    furrow_fan: float = 0.03
+    """Outward shift (iu) of a furrow's top: the furrows fan out a little upwards."""
+    bunch: Fold = Fold(normal=(0, 0.025), depth=0.12, width=0.015, blur=0.012)
+    """Horizontal fold of bunched skin over the nose root."""
+    bunch_half: float = 0.07
+    """Half-length (iu) of that fold."""
+    bunch_ends: float = 0.03
+    """Height (iu) of that fold's ends above the nose root."""
+    bunch_mid: float = 0.05
+    """Height (iu) of that fold's middle above the nose root."""
+    lid_shadow_blur: float = 0.03
+    """Blur (iu) of the shadow region between brow and upper lid crease."""
+    lid_shadow: float = 0.22
+    """Darkening (luminance gain) of the upper lids in the lowered brows' shadow."""
+
+    # nose_wrinkle (AU9, AU10).
+    nose_drive: tuple = (("AU9", 1.0), ("AU10", 0.3))
+    """AUs driving the nose wrinkles."""
+    nose_exponent: float = 1.3
+    """Activation exponent of the nose wrinkles (faint AUs show none)."""
+    nose_lines: tuple[float, ...] = (0.35, 0.7)
+    """Where the wrinkles cross the bridge: shares of the way from its root to the third ``NOSE_BRIDGE`` point."""
+    nose_half: float = 0.09
+    """Half-length (iu) of a wrinkle at the nose root."""
+    nose_half_growth: float = 0.02
+    """Half-length (iu) added per unit of the way down (wrinkles lower on the bridge are wider)."""
+    nose_droop: float = 0.012
+    """Drop (iu) of a wrinkle's ends below its line."""
+    nose_rise: float = 0.008
+    """Rise (iu) of a wrinkle's middle above its line (an arch over the bridge)."""
+    nose_fold: Fold = Fold(normal=(0, 0.022), depth=0.13, width=0.016, blur=0.012)
+    """Shape of a nose wrinkle."""
+
+    # forehead_inner / forehead_outer (AU1 / AU2).
+    forehead_exponent: float = 1.2
+    """Activation exponent of the forehead lines."""
+    forehead_half_span: float = 0.75
+    """Half-width (iu) of the sampled forehead around the midline."""
+    forehead_samples: int = 25
+    """Points along each forehead line."""
+    forehead_brow_cap: float = 0.06
+    """Lowest (iu below the brows' top) the lines' base follows the brows' arch."""
+    forehead_inner_width: float = 0.3
+    """Width (iu) of the Gaussian share of the forehead that AU1 (inner brows) creases."""
+    forehead_outer_cut: float = 0.7
+    """Share (unitless) of AU2's lines removed in the middle, where AU1's lie."""
+    forehead_offsets: tuple[float, ...] = (0.13, 0.22, 0.31)
+    """Heights (iu) of the forehead lines above the brows' arch, bottom to top."""
+    forehead_curve: float = 0.02
+    """Extra rise (iu per iu from the midline, per line up) of higher lines towards the sides."""
+    forehead_wander: float = 0.007
+    """Amplitude (iu) of the lines' waviness: real forehead lines wander, parallel arcs look drawn on."""
+    forehead_wander_freq: float = 9.0
+    """Spatial frequency (radians per iu) of that waviness."""
+    forehead_wander_phase: float = 1.7
+    """Phase step (radians) of the waviness from one line to the next."""
+    forehead_half_length: float = 0.62
+    """Half-length (iu) of the lowest line."""
+    forehead_shortening: float = 0.06
+    """Half-length (iu) lost per line up."""
+    forehead_fold: Fold = Fold(normal=(0, 0.03), depth=0.16, width=0.017, blur=0.015)
+    """Shape of a forehead line."""
+
+    # nasolabial (AU12, AU6, AU10, AU9, AU20).
+    nasolabial_drive: tuple = (("AU12", 0.8), ("AU6", 0.3), ("AU10", 0.6), ("AU9", 0.4), ("AU20", 0.3))
+    """AUs deepening the nasolabial folds."""
+    nasolabial_start: tuple[float, float] = (0.06, -0.02)
+    """Offset (iu) of a fold's top from the nose wing."""
+    nasolabial_corner: tuple[float, float] = (0.07, -0.05)
+    """Offset (iu) of the fold's point beside the mouth corner from that corner."""
+    nasolabial_end: tuple[float, float] = (0.09, 0.05)
+    """Offset (iu) of the fold's end, beyond and below the mouth corner."""
+    nasolabial_bulge: float = 0.025
+    """Outward bow (iu) of the fold's upper half."""
+    nasolabial_fold: Fold = Fold(normal=(0.04, -0.01), depth=0.2, width=0.022, blur=0.02, ridge=0.15)
+    """Shape of a nasolabial fold (a weaker ridge than the other folds')."""
+
+    # crows_feet (AU6) and cheek (AU6, AU12).
+    crows_drive: tuple = (("AU6", 1.0),)
+    """AUs driving the crow's feet."""
+    crows_exponent: float = 1.3
+    """Activation exponent of the crow's feet."""
+    crows_offset: float = 0.05
+    """Distance (iu) of the lines' origin outside the outer eye corner."""
+    crows_angles: tuple[int, ...] = (-30, 0, 28)
+    """Directions (degrees from horizontal, negative is up) in which the lines fan out."""
+    crows_mid: float = 0.08
+    """Distance (iu) of a line's middle point from its origin."""
+    crows_sag: float = 0.01
+    """Drop (iu) of that middle point."""
+    crows_length: float = 0.16
+    """Length (iu) of a line."""
+    crows_fold: Fold = Fold(normal=(0, 0.018), depth=0.16, width=0.011, blur=0.008)
+    """Shape of a crow's-foot line."""
+    cheek_drive: tuple = (("AU6", 0.7), ("AU12", 0.4))
+    """AUs raising the cheeks."""
+    cheek_lift: float = 0.08
+    """Brightening (luminance gain) of the raised cheek apple."""
+    cheek_lift_offset: tuple[float, float] = (0.02, -0.1)
+    """Offset (iu) of the cheek apple from the cheek landmark."""
+    cheek_lift_radii: tuple[float, float] = (0.14, 0.09)
+    """Radii (iu) of the cheek apple."""
+    cheek_shadow: float = 0.10
+    """Darkening (luminance gain) of the shadow under the lower lid."""
+    cheek_shadow_below: float = 0.07
+    """Distance (iu) of that shadow below the lower lid's centre."""
+    cheek_shadow_radii: tuple[float, float] = (0.17, 0.035)
+    """Radii (iu) of that shadow."""
+
+    # smile_soften (on unless AU12, AU6).
+    soften_start: tuple[float, float] = (0.06, -0.02)
+    """Offset (iu) from the nose wing of the top of the softened band over the portrait's own nasolabial fold."""
+    soften_corner: tuple[float, float] = (0.09, -0.04)
+    """Offset (iu) of the band's point beside the mouth corner."""
+    soften_bulge: float = 0.03
+    """Outward bow (iu) of the band's upper half."""
+    soften_end: tuple[float, float] = (0.1, 0.12)
+    """Offset (iu) of the band's end from the mouth corner."""
+    soften_width: float = 0.1
+    """Width (iu) of the band."""
+    soften_blur: float = 0.03
+    """Blur (iu) of the band."""
+    soften_eye_offset: tuple[float, float] = (0.12, 0.02)
+    """Offset (iu) from the outer eye corner of the softened patch over crow's feet and the bulge under the eye."""
+    soften_eye_radii: tuple[float, float] = (0.12, 0.08)
+    """Radii (iu) of that patch."""
+    soften_smooth: float = 0.035
+    """Blur sigma (iu) of the smoothed skin blended in (at least a pixel)."""
+    soften_base: float = 0.6
+    """Strength (unitless) of the softening on a portrait that does not smile."""
+    soften_smile_gain: float = 0.4
+    """Strength added per unit of the portrait's estimated AU12 (stronger for a portrait that smiles)."""
+    soften_au6: float = 0.5
+    """Weight of AU6 in turning the softening off, as a share of AU12's (unitless)."""
+
+    # lip_press (AU23, AU24).
+    lip_press_drive: tuple = (("AU23", 0.6), ("AU24", 0.8))
+    """AUs pressing the lips."""
+    lip_press_blur: float = 0.006
+    """Blur (iu) of the lips' mask."""
+    pale_skin: float = 0.55
+    """Share of the skin colour in a pressed lip's colour (the lip pales towards the skin)."""
+    pale_lip: float = 0.45
+    """Share of the lip's own colour in it."""
+    pale_brighten: float = 1.04
+    """Brightening (unitless factor) of a pressed lip's colour."""
+    pale_strength: float = 0.7
+    """Share (unitless) of the way to that pale colour at full pressing."""
+    press_line_width: float = 0.012
+    """Width (iu) of the darkened line between pressed lips."""
+    press_line_blur: float = 0.006
+    """Blur (iu) of that line."""
+    press_line_dark: float = 0.35
+    """Darkening (share of the pixel) of that line."""
+
+    # chin (AU17, AU15).
+    chin_drive: tuple = (("AU17", 1.0), ("AU15", 0.5))
+    """AUs driving the chin crease and dimpling."""
+    chin_exponent: float = 1.2
+    """Activation exponent of the chin layer."""
+    chin_crease_below: float = 0.1
+    """Distance (iu) of the crease's middle below the lowest point of the lower lip."""
+    chin_crease_half: float = 0.22
+    """Half-length (iu) of the crease."""
+    chin_crease_ends: float = 0.02
+    """Rise (iu) of the crease's ends above its line."""
+    chin_crease_mid: float = 0.01
+    """Drop (iu) of the crease's middle below its line."""
+    chin_crease: Fold = Fold(normal=(0, 0.03), depth=0.22, width=0.02, blur=0.014)
+    """Shape of the crease under the lower lip."""
+    chin_centre_below: float = 0.08
+    """Distance (iu) of the dimpled patch below the midpoint of the chin and the lower lip."""
+    mottle_blur_min: float = 0.8
+    """Least blur sigma (px) of the dimpling noise."""
+    mottle_blur: float = 0.012
+    """Blur sigma (iu) of the dimpling noise (the size of the dimples)."""
+    mottle: float = 0.12
+    """Darkening and brightening (luminance gain) of the dimples."""
+    mottle_radii: tuple[float, float] = (0.2, 0.12)
+    """Radii (iu) of the dimpled patch."""
+    chin_side_start: tuple[float, float] = (0.02, 0.04)
+    """Offset (iu) from the mouth corner of the top of the fold down each side of the raised chin."""
+    chin_side_mid: tuple[float, float] = (0.03, 0.12)
+    """Offset (iu) of that fold's middle from its top."""
+    chin_side_end: tuple[float, float] = (0.05, 0.22)
+    """Offset (iu) of that fold's end from its top."""
+    chin_side: Fold = Fold(normal=(0.02, 0), depth=0.2, width=0.014, blur=0.01)
+    """Shape of those side folds."""
+    chin_side_gain: float = 0.5
+    """Share (unitless) of those side folds in the layer."""
+
+
+TEXTURE = TextureConfig()
+"""The default texture constants."""
+
 
 @dataclass
 class Layer:
@@ -49,7 +347,8 @@ class Layer:
 
     Attributes:
         name: layer name (see the module table).
-        drive: ``{AU name: weight}``; activation = ``clip(bias + sum(weight * AU), 0, 1.2)``.
+        drive: ``{AU name: weight}``; activation = ``clip(bias + sum(weight * AU), 0, activation_max)``
+            (:attr:`TextureConfig.activation_max`).
         gain: ``float32 (h, w)`` luminance change at activation 1 (-0.3 = 30 % darker), or ``None``.
         delta: ``float32 (h, w, 3)`` RGB change at activation 1, or ``None``.
         exponent: activation curve (``act ** exponent``; > 1 keeps faint AUs from showing lines).
@@ -64,16 +363,17 @@ class Layer:
     bias: float = 0.0
 
 
-def _taper(n: int) -> np.ndarray:
+def _taper(n: int, exponent: float = TEXTURE.stroke_taper) -> np.ndarray:
     t = np.linspace(0, 1, n)
-    return np.sin(np.pi * np.clip(t, 0, 1)) ** 0.6
+    return np.sin(np.pi * np.clip(t, 0, 1)) ** exponent
 
 
 class _Canvas:
     """Drawing helpers in face-normalised units on the layers' pixel box."""
 
-    def __init__(self, face: FaceModel, box: tuple[int, int, int, int]):
+    def __init__(self, face: FaceModel, box: tuple[int, int, int, int], config: TextureConfig = TEXTURE):
         self.face = face
+        self.config = config
         self.o, self.R, self.s = face.frame()
         self.x0, self.y0, self.x1, self.y1 = box
         self.shape = (self.y1 - self.y0, self.x1 - self.x0)
@@ -93,27 +393,35 @@ class _Canvas:
         pts = np.stack([np.interp(tt, t, pts_u[:, 0]), np.interp(tt, t, pts_u[:, 1])], 1)
         p = self.px(pts)
         m = np.zeros(self.shape, np.float32)
-        w = _taper(n) if taper else np.ones(n)
+        w = _taper(n, self.config.stroke_taper) if taper else np.ones(n)
         th = max(1, int(round(width * self.s)))
+        q = _SUBPIXEL
         for k in range(n - 1):
             a, b = p[k], p[k + 1]
-            cv2.line(m, (int(round(a[0] * 16)), int(round(a[1] * 16))), (int(round(b[0] * 16)), int(round(b[1] * 16))),
+            cv2.line(m, (int(round(a[0] * q)), int(round(a[1] * q))), (int(round(b[0] * q)), int(round(b[1] * q))),
                      float(0.5 * (w[k] + w[k + 1])), th, cv2.LINE_AA, shift=4)
-        sig = max(0.6, blur * self.s)
+        sig = max(self.config.min_blur_px, blur * self.s)
         m = cv2.GaussianBlur(m, (0, 0), sig)
         return m / max(float(m.max()), 1e-6)
 
-    def fold(self, pts_u: np.ndarray, normal_u: tuple[float, float], depth: float, width: float = 0.012,
-             blur: float = 0.008, ridge: float = 0.3) -> np.ndarray:
+    def fold(self, pts_u: np.ndarray, normal_u: tuple[float, float], depth: float, width: float, blur: float,
+             ridge: float) -> np.ndarray:
         """A skin fold: dark groove along ``pts_u`` that fades out on the side away from ``normal_u``,
-        and a lit ridge offset by ``normal_u`` (normalised units), as a luminance gain map ``float32 (h, w)``."""
+        and a lit ridge offset by ``normal_u`` (normalised units), as a luminance gain map ``float32 (h, w)``
+        (``depth``, ``width``, ``blur``, ``ridge``: as in :class:`Fold`)."""
+        k = self.config
         pts_u = np.asarray(pts_u, np.float64)
         n = np.asarray(normal_u, np.float64)
         groove = self.stroke(pts_u, width, blur)
         # The crease is sharp under the ridge's overhang and fades out on the far side.
-        tail = self.stroke(pts_u - 0.8 * n, width * 2.0, blur * 2.5)
-        lit = self.stroke(pts_u + n, width * 1.6, blur * 2.5)
-        return (-depth * (0.75 * groove + 0.45 * tail) + ridge * depth * lit).astype(np.float32)
+        tail = self.stroke(pts_u - k.fold_tail_offset * n, width * k.fold_tail_width, blur * k.fold_soft_blur)
+        lit = self.stroke(pts_u + n, width * k.fold_ridge_width, blur * k.fold_soft_blur)
+        return (-depth * (k.fold_groove * groove + k.fold_tail * tail) + ridge * depth * lit).astype(np.float32)
+
+    def fold_as(self, pts_u, fold: Fold, side: int | None = None) -> np.ndarray:
+        """:meth:`fold` of shape ``fold``; ``side`` (-1: the subject's right, 1: left) mirrors its normal."""
+        normal = fold.normal if side is None else (side * fold.normal[0], fold.normal[1])
+        return self.fold(pts_u, normal, fold.depth, width=fold.width, blur=fold.blur, ridge=fold.ridge)
 
     def blob(self, centre_u, radii_u, angle_deg: float = 0.0) -> np.ndarray:
         """A soft elliptical blob, peak 1."""
@@ -129,14 +437,19 @@ class _Canvas:
         """Soft mask of the polygon through landmarks ``idx``.
 
         Not :func:`.raster.polygon_mask`: ``cv2.fillPoly`` ignores ``LINE_AA`` on a float32 image, so the
-        polygon is filled hard and only the blur softens it. The anti-aliased mask changes the layers by
-        up to 11 levels, enough to flip a benchmark video on the emotion judge (issue 4, session 11);
-        swap only with a new benchmark run.
+        polygon is filled hard and only the blur softens it (the layers are tuned on this mask; see
+        ``docs/tuning-history.md``).
         """
         m = np.zeros(self.shape, np.float32)
         p = self.face.points[idx] - [self.x0, self.y0]
-        cv2.fillPoly(m, [np.round(p * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
-        return cv2.GaussianBlur(m, (0, 0), max(0.6, blur * self.s))
+        cv2.fillPoly(m, [np.round(p * _SUBPIXEL).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
+        return cv2.GaussianBlur(m, (0, 0), max(self.config.min_blur_px, blur * self.s))
+
+    def fill(self, pts_u: np.ndarray) -> np.ndarray:
+        """Hard mask ``float32 (h, w)`` of the polygon through face-normalised points ``pts_u``."""
+        m = np.zeros(self.shape, np.float32)
+        cv2.fillPoly(m, [np.round(self.px(pts_u) * _SUBPIXEL).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
+        return m
 
 
 class TextureLayers:
@@ -145,47 +458,50 @@ class TextureLayers:
     Args:
         image: ``uint8 (H, W, 3)`` RGB portrait at output resolution.
         face: its :class:`FaceModel`.
+        config: the layers' constants.
     """
 
-    def __init__(self, image: np.ndarray, face: FaceModel):
+    def __init__(self, image: np.ndarray, face: FaceModel, config: TextureConfig = TEXTURE):
         self.image = image
+        self.config = config
         s = face.interocular
         oval = face.points[T.FACE_OVAL]
-        x0, y0 = oval.min(0) - 0.35 * s
-        x1, y1 = oval.max(0) + 0.35 * s
-        y0 -= 0.3 * s  # forehead lines can sit above MediaPipe's oval
+        x0, y0 = oval.min(0) - config.box_margin * s
+        x1, y1 = oval.max(0) + config.box_margin * s
+        y0 -= config.box_forehead * s  # forehead lines can sit above MediaPipe's oval
         self.box = clip_box(x0, y0, x1, y1, image.shape)
         bx0, by0, bx1, by1 = self.box
         self.base = image[by0:by1, bx0:bx1].astype(np.float32)
         skin_rgb = skin_colour(self.base, face.points - [bx0, by0])
-        self.layers = build_layers(self.base, face, self.box, skin_rgb)
-        self.shadow_tint = shadow_tint(skin_rgb)
+        self.layers = build_layers(self.base, face, self.box, skin_rgb, config)
+        self.shadow_tint = shadow_tint(skin_rgb, config)
         self.cols = [[(AU_INDEX[k], w) for k, w in L.drive.items()] for L in self.layers]
 
     def activations(self, aus: np.ndarray) -> np.ndarray:
         """Per-layer activation ``float32 (n_layers,)`` for one frame's AUs ``(n_AU,)``."""
         out = np.zeros(len(self.layers), np.float32)
         for i, (L, cols) in enumerate(zip(self.layers, self.cols)):
-            a = float(np.clip(L.bias + sum(w * aus[c] for c, w in cols), 0.0, 1.2))
+            a = float(np.clip(L.bias + sum(w * aus[c] for c, w in cols), 0.0, self.config.activation_max))
             out[i] = a ** L.exponent
         return out
 
     def apply(self, aus: np.ndarray) -> np.ndarray:
         """The portrait with this frame's layers, ``uint8 (H, W, 3)`` (the portrait itself when none is active)."""
+        k = self.config
         act = self.activations(aus)
-        if not np.any(act > 0.01):
+        if not np.any(act > k.active_min):
             return self.image
         gain = None
         rgb = self.base
         for L, a in zip(self.layers, act):
-            if a <= 0.01:
+            if a <= k.active_min:
                 continue
             if L.gain is not None:
                 gain = L.gain * a if gain is None else gain + L.gain * a
             if L.delta is not None:
                 rgb = rgb + L.delta * a
         if gain is not None:
-            g = np.maximum(gain, -0.9)
+            g = np.maximum(gain, k.gain_floor)
             f = np.empty(rgb.shape, np.float32)
             f[:] = (1.0 + g)[..., None]
             f += np.minimum(g, 0.0)[..., None] * (self.shadow_tint - 1.0)  # shadows take the skin's tint
@@ -196,7 +512,7 @@ class TextureLayers:
         return out
 
 
-def shadow_tint(skin_rgb: np.ndarray) -> np.ndarray:
+def shadow_tint(skin_rgb: np.ndarray, config: TextureConfig = TEXTURE) -> np.ndarray:
     """Per-channel weight of a darkening on this skin, ``float32 (3,)``, luminance-neutral.
 
     Skin in shadow is deeper and more saturated than the same skin darkened evenly (light scattered
@@ -207,15 +523,187 @@ def shadow_tint(skin_rgb: np.ndarray) -> np.ndarray:
 
     Args:
         skin_rgb: ``float32 (3,)`` the skin colour (RGB, 0-255).
+        config: its :attr:`TextureConfig.shadow_tint_range` bounds the weights.
     """
     skin = np.maximum(np.asarray(skin_rgb, np.float64), 1.0)
-    luma = np.array([0.299, 0.587, 0.114])
-    w = np.clip(float(skin @ luma) / skin, 0.6, 1.8)
+    luma = np.array(config.luma)
+    w = np.clip(float(skin @ luma) / skin, *config.shadow_tint_range)
     return (w / float(w @ luma)).astype(np.float32)
 
 
+@dataclass
+class _Anchors:
+    """Face-normalised landmarks the layers are placed by."""
+
+    br_in: np.ndarray  # centre of the right brow's inner end
+    bl_in: np.ndarray  # centre of the left brow's inner end
+    brow_r: np.ndarray  # right brow points
+    brow_l: np.ndarray  # left brow points
+    brow_top: float  # highest brow point's y
+    mid_x: float  # midline between the brow heads
+    root: np.ndarray  # nose root
+
+
+def _skin_mask(c: _Canvas, base: np.ndarray, k: TextureConfig) -> np.ndarray:
+    """Where lines may be drawn, ``float32 (h, w)``: the face oval (forehead extended upwards), so lines
+    never land on hair or background, less on dark or very bright skin (little contrast to lose or gain)."""
+    oval = c.u[T.FACE_OVAL].astype(np.float64)
+    top = oval[:, 1] < k.forehead_top
+    ext = oval.copy()
+    ext[top, 1] -= k.forehead_extension
+    skin = cv2.GaussianBlur(c.fill(ext), (0, 0), k.skin_blur * c.s)
+    lum = base @ np.array(k.luma, np.float32)
+    return skin * np.clip(lum / k.dark_skin_lum, k.dark_skin_floor, 1.0) \
+        * np.clip((255 - lum) / k.bright_skin_margin, 0, 1)
+
+
+def _glabella(c: _Canvas, a: _Anchors, skin: np.ndarray, k: TextureConfig) -> Layer:
+    """AU4 (+AU9): two vertical furrows between the brows, bunched skin, the brows' shadow on the lids."""
+    mid_x, root = a.mid_x, a.root
+    g = np.zeros(c.shape, np.float32)
+    bottom_y = float(0.5 * (a.br_in[1] + a.bl_in[1])) + k.furrow_foot
+    # Corrugator furrows start between the brow heads and fan out a little upwards; the left and right
+    # ones differ in length and depth, as on real faces (identical parallel strokes look drawn on).
+    for side, fold, top in ((-1, k.furrow_right, k.furrow_lengths[0]), (1, k.furrow_left, k.furrow_lengths[1])):
+        x = mid_x + side * k.furrow_offset
+        pts = [(x - side * k.furrow_start[0], bottom_y + k.furrow_start[1]), (x, bottom_y - k.furrow_mid),
+               (x + side * k.furrow_fan, bottom_y - top)]
+        g += c.fold_as(pts, fold, side)
+    g += c.fold_as([(mid_x - k.bunch_half, root[1] - k.bunch_ends), (mid_x, root[1] - k.bunch_mid),
+                    (mid_x + k.bunch_half, root[1] - k.bunch_ends)], k.bunch)
+    lids = c.polygon(T.RIGHT_BROW_LOWER + T.RIGHT_LID_UPPER_OUTER[::-1], k.lid_shadow_blur) \
+        + c.polygon(T.LEFT_BROW_LOWER + T.LEFT_LID_UPPER_OUTER[::-1], k.lid_shadow_blur)
+    lids = np.clip(lids, 0, 1)
+    g -= k.lid_shadow * lids
+    return Layer("glabella", dict(k.glabella_drive), gain=g * skin)
+
+
+def _nose_wrinkle(c: _Canvas, skin: np.ndarray, k: TextureConfig) -> Layer:
+    """AU9 (+AU10): wrinkles across the nose bridge."""
+    g = np.zeros(c.shape, np.float32)
+    bridge = c.u[T.NOSE_BRIDGE]
+    for t in k.nose_lines:
+        y = float(np.interp(t, [0, 1], [bridge[0, 1], bridge[2, 1]]))
+        x = float(np.interp(t, [0, 1], [bridge[0, 0], bridge[2, 0]]))
+        half = k.nose_half + k.nose_half_growth * t
+        g += c.fold_as([(x - half, y + k.nose_droop), (x, y - k.nose_rise), (x + half, y + k.nose_droop)], k.nose_fold)
+    return Layer("nose_wrinkle", dict(k.nose_drive), gain=g * skin, exponent=k.nose_exponent)
+
+
+def _forehead(c: _Canvas, a: _Anchors, skin: np.ndarray, k: TextureConfig) -> list[Layer]:
+    """AU1 / AU2: horizontal forehead lines following the brows' arch, centre / sides."""
+    mid_x = a.mid_x
+    xs = np.linspace(-k.forehead_half_span, k.forehead_half_span, k.forehead_samples) + mid_x
+    bp = np.concatenate([a.brow_r, a.brow_l])
+    order = np.argsort(bp[:, 0])
+    by = np.interp(xs, bp[order, 0], bp[order, 1])
+    by = np.minimum(by, a.brow_top + k.forehead_brow_cap)
+    inner_w = np.exp(-((xs - mid_x) / k.forehead_inner_width) ** 2)
+    layers = []
+    for name, au, wx in (("forehead_inner", "AU1", inner_w),
+                         ("forehead_outer", "AU2", 1 - k.forehead_outer_cut * inner_w)):
+        g = np.zeros(c.shape, np.float32)
+        for i, off in enumerate(k.forehead_offsets):
+            # Real forehead lines wander a little; perfectly parallel arcs look drawn on.
+            ys = by - off - k.forehead_curve * i * np.abs(xs - mid_x) \
+                + k.forehead_wander * np.sin(k.forehead_wander_freq * (xs - mid_x) + k.forehead_wander_phase * i)
+            span = (np.abs(xs - mid_x) < k.forehead_half_length - k.forehead_shortening * i)
+            seg = np.stack([xs[span], ys[span]], 1)
+            line = c.fold_as(seg, k.forehead_fold)
+            wmap = np.interp(np.arange(c.shape[1]), c.px(np.stack([xs, ys], 1))[:, 0], wx)[None, :]
+            g += line * wmap.astype(np.float32)
+        layers.append(Layer(name, {au: 1.0}, gain=g * skin, exponent=k.forehead_exponent))
+    return layers
+
+
+_SIDES = ((-1, T.NOSE_ALAE[0], T.MOUTH_CORNERS[0], T.RIGHT_EYE_CORNERS[0]),
+          (1, T.NOSE_ALAE[1], T.MOUTH_CORNERS[1], T.LEFT_EYE_CORNERS[0]))
+"""Per side of the face (-1: the subject's right): its nose wing, mouth corner and outer eye corner."""
+
+
+def _nasolabial(c: _Canvas, skin: np.ndarray, k: TextureConfig) -> Layer:
+    """AU12 / AU6 / AU10: nasolabial folds."""
+    u = c.u
+    g = np.zeros(c.shape, np.float32)
+    st, co, en = k.nasolabial_start, k.nasolabial_corner, k.nasolabial_end
+    for side, ala, corner, _ in _SIDES:
+        a = u[ala] + [side * st[0], st[1]]
+        b = u[corner] + [side * co[0], co[1]]
+        e = u[corner] + [side * en[0], en[1]]
+        pts = [a, 0.5 * (a + b) + [side * k.nasolabial_bulge, 0], b, e]
+        g += c.fold_as(pts, k.nasolabial_fold, side)
+    return Layer("nasolabial", dict(k.nasolabial_drive), gain=g * skin)
+
+
+def _crows_feet_and_cheek(c: _Canvas, skin: np.ndarray, k: TextureConfig) -> list[Layer]:
+    """AU6: crow's feet at the outer eye corners; the raised cheek."""
+    u = c.u
+    g = np.zeros(c.shape, np.float32)
+    for side, corner in ((-1, T.RIGHT_EYE_CORNERS[0]), (1, T.LEFT_EYE_CORNERS[0])):
+        o = u[corner] + [side * k.crows_offset, 0.0]
+        for ang in k.crows_angles:
+            r = np.radians(ang)
+            d = np.array([side * np.cos(r), np.sin(r)])
+            g += c.fold_as([o, o + k.crows_mid * d + [0, k.crows_sag], o + k.crows_length * d], k.crows_fold)
+    cheek = np.zeros(c.shape, np.float32)
+    lift, shadow = k.cheek_lift_offset, k.cheek_shadow_below
+    for side, ch, lo in ((-1, T.CHEEKS[0], T.RIGHT_EYE_LOWER), (1, T.CHEEKS[1], T.LEFT_EYE_LOWER)):
+        cheek += k.cheek_lift * c.blob(u[ch] + [side * lift[0], lift[1]], k.cheek_lift_radii)
+        cheek -= k.cheek_shadow * c.blob(u[lo].mean(0) + [0, shadow], k.cheek_shadow_radii)
+    return [Layer("crows_feet", dict(k.crows_drive), gain=g * skin, exponent=k.crows_exponent),
+            Layer("cheek", dict(k.cheek_drive), gain=cheek * skin)]
+
+
+def _smile_soften(c: _Canvas, base: np.ndarray, face: FaceModel, skin: np.ndarray, k: TextureConfig) -> Layer:
+    """The portrait's own smile lines (nasolabial folds, crow's feet, the bulge under the eyes) are
+    softened while the face is not asked to smile: part of bringing it to neutral first. Stronger for
+    a portrait that smiles (estimated AU12)."""
+    u = c.u
+    soft = np.zeros(c.shape, np.float32)
+    st, co, en, eo = k.soften_start, k.soften_corner, k.soften_end, k.soften_eye_offset
+    for side, ala, corner, eye in _SIDES:
+        a = u[ala] + [side * st[0], st[1]]
+        b = u[corner] + [side * co[0], co[1]]
+        band = [a, 0.5 * (a + b) + [side * k.soften_bulge, 0], b, u[corner] + [side * en[0], en[1]]]
+        soft = np.maximum(soft, c.stroke(band, k.soften_width, k.soften_blur, taper=False))
+        soft = np.maximum(soft, c.blob(u[eye] + [side * eo[0], eo[1]], k.soften_eye_radii))
+    smooth = cv2.GaussianBlur(base, (0, 0), max(1.0, k.soften_smooth * c.s))
+    strength = k.soften_base + k.soften_smile_gain * float(face.expression.get("AU12", 0.0))
+    return Layer("smile_soften", {"AU12": -strength, "AU6": -k.soften_au6 * strength},
+                 delta=((smooth - base) * (soft * skin)[..., None]).astype(np.float32), bias=strength)
+
+
+def _lip_press(c: _Canvas, base: np.ndarray, skin_rgb: np.ndarray, k: TextureConfig) -> Layer:
+    """AU23 / AU24: pressed lips go thin and pale; the lip line darkens."""
+    lips = np.clip(c.polygon(T.LIPS_OUTER_RING, k.lip_press_blur), 0, 1)
+    pale = (k.pale_skin * skin_rgb + k.pale_lip * base) * k.pale_brighten - base
+    line = c.stroke(c.u[T.LIPS_INNER_UPPER], k.press_line_width, k.press_line_blur, taper=True)
+    delta = pale * (k.pale_strength * lips)[..., None] - (k.press_line_dark * line)[..., None] * base
+    return Layer("lip_press", dict(k.lip_press_drive), delta=delta.astype(np.float32))
+
+
+def _chin(c: _Canvas, a: _Anchors, skin: np.ndarray, k: TextureConfig) -> Layer:
+    """AU17 / AU15: the crease below the lower lip and the dimpled chin."""
+    u, mid_x = c.u, a.mid_x
+    lo = u[T.LIPS_OUTER_LOWER]
+    y = float(lo[:, 1].max()) + k.chin_crease_below
+    half, ends, mid = k.chin_crease_half, k.chin_crease_ends, k.chin_crease_mid
+    g = c.fold_as([(mid_x - half, y - ends), (mid_x, y + mid), (mid_x + half, y - ends)], k.chin_crease)
+    rng = np.random.default_rng(0)
+    chin_c = 0.5 * (u[T.CHIN] + u[T.LIP_OUTER_BOTTOM]) + [0, k.chin_centre_below]
+    mottle = cv2.GaussianBlur(rng.standard_normal(c.shape).astype(np.float32), (0, 0),
+                              max(k.mottle_blur_min, k.mottle_blur * c.s))
+    mottle /= max(float(np.abs(mottle).max()), 1e-6)
+    g += k.mottle * mottle * c.blob(chin_c, k.mottle_radii)
+    st, md, en = k.chin_side_start, k.chin_side_mid, k.chin_side_end
+    for side, corner in ((-1, T.MOUTH_CORNERS[0]), (1, T.MOUTH_CORNERS[1])):
+        p = u[corner] + [side * st[0], st[1]]
+        g += k.chin_side_gain * c.fold_as([p, p + [side * md[0], md[1]], p + [side * en[0], en[1]]], k.chin_side, side)
+    return Layer("chin", dict(k.chin_drive), gain=g * skin, exponent=k.chin_exponent)
+
+
 def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, int],
-                 skin_rgb: np.ndarray) -> list[Layer]:
+                 skin_rgb: np.ndarray, config: TextureConfig = TEXTURE) -> list[Layer]:
     """Build every layer's map for one portrait (see the module table).
 
     Args:
@@ -223,136 +711,27 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         face: the analysed portrait.
         box: ``(x0, y0, x1, y1)`` pixel box of the maps.
         skin_rgb: ``float32 (3,)`` the skin colour (:func:`emocast.face.model.skin_colour` of ``base``).
+        config: the layers' constants.
 
     Returns:
         list of :class:`Layer`.
     """
-    c = _Canvas(face, box)
+    k = config
+    c = _Canvas(face, box, k)
     u = c.u
-    layers: list[Layer] = []
-    # Skin mask: the face oval (forehead extended upwards), so lines never land on hair or background.
-    oval = u[T.FACE_OVAL].astype(np.float64)
-    top = oval[:, 1] < -0.3
-    ext = oval.copy()
-    ext[top, 1] -= 0.08
-    m = np.zeros(c.shape, np.float32)
-    cv2.fillPoly(m, [np.round(c.px(ext) * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
-    skin = cv2.GaussianBlur(m, (0, 0), 0.04 * c.s)
-    # Lines show less on dark or very bright skin (little contrast to lose or gain).
-    lum = base @ np.array([0.299, 0.587, 0.114], np.float32)
-    skin = skin * np.clip(lum / 60.0, 0.3, 1.0) * np.clip((255 - lum) / 40.0, 0, 1)
-
+    skin = _skin_mask(c, base, k)
     br_in, bl_in = u[T.RIGHT_BROW_INNER].mean(0), u[T.LEFT_BROW_INNER].mean(0)
     brow_r, brow_l = u[T.RIGHT_BROW], u[T.LEFT_BROW]
-    brow_top = float(min(brow_r[:, 1].min(), brow_l[:, 1].min()))
-    mid_x = float(0.5 * (br_in[0] + bl_in[0]))
-    root = u[T.NOSE_ROOT]
-
-    # AU4 (+AU9): two vertical furrows between the brows, bunched skin, the brows' shadow on the lids.
-    g = np.zeros(c.shape, np.float32)
-    bottom_y = float(0.5 * (br_in[1] + bl_in[1])) + 0.04
-    # Corrugator furrows start between the brow heads and fan out a little upwards; the left and right
-    # ones differ in length and depth, as on real faces (identical parallel strokes look drawn on).
-    for side, depth, top in ((-1, 0.24, 0.19), (1, 0.2, 0.16)):
-        x = mid_x + side * 0.06
-        pts = [(x - side * 0.006, bottom_y + 0.02), (x, bottom_y - 0.07), (x + side * 0.03, bottom_y - top)]
-        g += c.fold(pts, (side * 0.028, 0.0), depth, width=0.02, blur=0.02)
-    g += c.fold([(mid_x - 0.07, root[1] - 0.03), (mid_x, root[1] - 0.05), (mid_x + 0.07, root[1] - 0.03)], (0, 0.025), 0.12,
-                width=0.015, blur=0.012)
-    lids = c.polygon(T.RIGHT_BROW[5:] + T.RIGHT_LID_UPPER_OUTER[::-1], 0.03) + c.polygon(T.LEFT_BROW[5:] + T.LEFT_LID_UPPER_OUTER[::-1], 0.03)
-    lids = np.clip(lids, 0, 1)
-    g -= 0.22 * lids
-    layers.append(Layer("glabella", {"AU4": 1.0, "AU9": 0.4}, gain=g * skin))
-
-    # AU9 (+AU10): wrinkles across the nose bridge.
-    g = np.zeros(c.shape, np.float32)
-    bridge = u[[168, 6, 197, 195]]
-    for k, t in enumerate((0.35, 0.7)):
-        y = float(np.interp(t, [0, 1], [bridge[0, 1], bridge[2, 1]]))
-        x = float(np.interp(t, [0, 1], [bridge[0, 0], bridge[2, 0]]))
-        half = 0.09 + 0.02 * t
-        g += c.fold([(x - half, y + 0.012), (x, y - 0.008), (x + half, y + 0.012)], (0, 0.022), 0.13, width=0.016,
-                    blur=0.012)
-    layers.append(Layer("nose_wrinkle", {"AU9": 1.0, "AU10": 0.3}, gain=g * skin, exponent=1.3))
-
-    # AU1 / AU2: horizontal forehead lines following the brows' arch.
-    xs = np.linspace(-0.75, 0.75, 25) + mid_x
-    bp = np.concatenate([brow_r, brow_l])
-    order = np.argsort(bp[:, 0])
-    by = np.interp(xs, bp[order, 0], bp[order, 1])
-    by = np.minimum(by, brow_top + 0.06)
-    inner_w = np.exp(-((xs - mid_x) / 0.3) ** 2)
-    for name, au, wx in (("forehead_inner", "AU1", inner_w), ("forehead_outer", "AU2", 1 - 0.7 * inner_w)):
-        g = np.zeros(c.shape, np.float32)
-        for k, off in enumerate((0.13, 0.22, 0.31)):
-            # Real forehead lines wander a little; perfectly parallel arcs look drawn on.
-            ys = by - off - 0.02 * k * np.abs(xs - mid_x) + 0.007 * np.sin(9.0 * (xs - mid_x) + 1.7 * k)
-            span = (np.abs(xs - mid_x) < 0.62 - 0.06 * k)
-            seg = np.stack([xs[span], ys[span]], 1)
-            line = c.fold(seg, (0, 0.03), 0.16, width=0.017, blur=0.015)
-            wmap = np.interp(np.arange(c.shape[1]), c.px(np.stack([xs, ys], 1))[:, 0], wx)[None, :]
-            g += line * wmap.astype(np.float32)
-        layers.append(Layer(name, {au: 1.0}, gain=g * skin, exponent=1.2))
-
-    # AU12 / AU6 / AU10: nasolabial folds.
-    g = np.zeros(c.shape, np.float32)
-    for side, ala, corner in ((-1, T.NOSE_ALAE[0], T.MOUTH_CORNERS[0]), (1, T.NOSE_ALAE[1], T.MOUTH_CORNERS[1])):
-        a = u[ala] + [side * 0.06, -0.02]
-        b = u[corner] + [side * 0.07, -0.05]
-        e = u[corner] + [side * 0.09, 0.05]
-        pts = [a, 0.5 * (a + b) + [side * 0.025, 0], b, e]
-        g += c.fold(pts, (side * 0.04, -0.01), 0.2, width=0.022, blur=0.02, ridge=0.15)
-    layers.append(Layer("nasolabial", {"AU12": 0.8, "AU6": 0.3, "AU10": 0.6, "AU9": 0.4, "AU20": 0.3}, gain=g * skin))
-
-    # AU6: crow's feet at the outer eye corners; the raised cheek.
-    g = np.zeros(c.shape, np.float32)
-    for side, corner in ((-1, T.RIGHT_EYE_CORNERS[0]), (1, T.LEFT_EYE_CORNERS[0])):
-        o = u[corner] + [side * 0.05, 0.0]
-        for ang in (-30, 0, 28):
-            r = np.radians(ang)
-            d = np.array([side * np.cos(r), np.sin(r)])
-            g += c.fold([o, o + 0.08 * d + [0, 0.01], o + 0.16 * d], (0, 0.018), 0.16, width=0.011, blur=0.008)
-    cheek = np.zeros(c.shape, np.float32)
-    for side, ch, lo in ((-1, T.CHEEKS[0], T.RIGHT_EYE_LOWER), (1, T.CHEEKS[1], T.LEFT_EYE_LOWER)):
-        cheek += 0.08 * c.blob(u[ch] + [side * 0.02, -0.1], (0.14, 0.09))
-        cheek -= 0.10 * c.blob(u[lo].mean(0) + [0, 0.07], (0.17, 0.035))
-    layers.append(Layer("crows_feet", {"AU6": 1.0}, gain=g * skin, exponent=1.3))
-    layers.append(Layer("cheek", {"AU6": 0.7, "AU12": 0.4}, gain=cheek * skin))
-
-    # The portrait's own smile lines (nasolabial folds, crow's feet, the bulge under the eyes) are
-    # softened while the face is not asked to smile: part of bringing it to neutral first. Stronger for
-    # a portrait that smiles (estimated AU12).
-    soft = np.zeros(c.shape, np.float32)
-    for side, ala, corner, eye in ((-1, T.NOSE_ALAE[0], T.MOUTH_CORNERS[0], T.RIGHT_EYE_CORNERS[0]),
-                                   (1, T.NOSE_ALAE[1], T.MOUTH_CORNERS[1], T.LEFT_EYE_CORNERS[0])):
-        a = u[ala] + [side * 0.06, -0.02]
-        b = u[corner] + [side * 0.09, -0.04]
-        soft = np.maximum(soft, c.stroke([a, 0.5 * (a + b) + [side * 0.03, 0], b, u[corner] + [side * 0.1, 0.12]],
-                                         0.1, 0.03, taper=False))
-        soft = np.maximum(soft, c.blob(u[eye] + [side * 0.12, 0.02], (0.12, 0.08)))
-    smooth = cv2.GaussianBlur(base, (0, 0), max(1.0, 0.035 * c.s))
-    strength = 0.6 + 0.4 * float(face.expression.get("AU12", 0.0))
-    layers.append(Layer("smile_soften", {"AU12": -strength, "AU6": -0.5 * strength},
-                        delta=((smooth - base) * (soft * skin)[..., None]).astype(np.float32), bias=strength))
-
-    # AU23 / AU24: pressed lips go thin and pale; the lip line darkens.
-    lips = np.clip(c.polygon(T.LIPS_OUTER_RING, 0.006), 0, 1)
-    pale = (0.55 * skin_rgb + 0.45 * base) * 1.04 - base
-    line = c.stroke(u[T.LIPS_INNER_UPPER], 0.012, 0.006, taper=True)
-    delta = pale * (0.7 * lips)[..., None] - (0.35 * line)[..., None] * base
-    layers.append(Layer("lip_press", {"AU23": 0.6, "AU24": 0.8}, delta=delta.astype(np.float32)))
-
-    # AU17 / AU15: the crease below the lower lip and the dimpled chin.
-    lo = u[T.LIPS_OUTER_LOWER]
-    y = float(lo[:, 1].max()) + 0.1
-    g = c.fold([(mid_x - 0.22, y - 0.02), (mid_x, y + 0.01), (mid_x + 0.22, y - 0.02)], (0, 0.03), 0.22, width=0.02, blur=0.014)
-    rng = np.random.default_rng(0)
-    chin_c = 0.5 * (u[T.CHIN] + u[17]) + [0, 0.08]
-    mottle = cv2.GaussianBlur(rng.standard_normal(c.shape).astype(np.float32), (0, 0), max(0.8, 0.012 * c.s))
-    mottle /= max(float(np.abs(mottle).max()), 1e-6)
-    g += 0.12 * mottle * c.blob(chin_c, (0.2, 0.12))
-    for side, corner in ((-1, T.MOUTH_CORNERS[0]), (1, T.MOUTH_CORNERS[1])):
-        a = u[corner] + [side * 0.02, 0.04]
-        g += 0.5 * c.fold([a, a + [side * 0.03, 0.12], a + [side * 0.05, 0.22]], (side * 0.02, 0), 0.2, width=0.014, blur=0.01)
-    layers.append(Layer("chin", {"AU17": 1.0, "AU15": 0.5}, gain=g * skin, exponent=1.2))
-    return layers
+    anchors = _Anchors(br_in=br_in, bl_in=bl_in, brow_r=brow_r, brow_l=brow_l,
+                       brow_top=float(min(brow_r[:, 1].min(), brow_l[:, 1].min())),
+                       mid_x=float(0.5 * (br_in[0] + bl_in[0])), root=u[T.NOSE_ROOT])
+    return [
+        _glabella(c, anchors, skin, k),
+        _nose_wrinkle(c, skin, k),
+        *_forehead(c, anchors, skin, k),
+        _nasolabial(c, skin, k),
+        *_crows_feet_and_cheek(c, skin, k),
+        _smile_soften(c, base, face, skin, k),
+        _lip_press(c, base, skin_rgb, k),
+        _chin(c, anchors, skin, k),
+    ]
