@@ -16,6 +16,13 @@ def generate(*args, **kwargs):
     return _generate(*args, **kwargs)
 
 
+def batch(jobs, output, **kwargs):
+    """Make every video of a job list, resumably; see :func:`emocast.batching.run.batch`."""
+    from .batching.run import batch as _batch
+
+    return _batch(jobs, output, **kwargs)
+
+
 def _signature():
     from .options import generate_signature
 
@@ -25,4 +32,4 @@ def _signature():
 generate.__signature__ = _signature()
 
 
-__all__ = ["generate", "EmoCastError", "InputError", "__version__"]
+__all__ = ["generate", "batch", "EmoCastError", "InputError", "__version__"]

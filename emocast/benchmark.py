@@ -347,6 +347,47 @@ PER_JOB = ("emotion", "transcript")
 """Options set per video by the grid, not by the run."""
 
 
+def _generate_and_judge(job: Job, report: str, video: str, options: GenerateOptions, settings: dict,
+                        generate) -> dict:
+    """One video of the grid: reuse its result when made with the same ``settings``, else generate
+    (unless the mp4 is there) and judge it; the result JSON (figures, or a one-line error) is saved."""
+    from .api import GenerationInfo
+    from .evaluate.core import evaluate
+
+    rmeta_path = os.path.join(report, "videos", f"{job.id}.render.json")
+    res_path = os.path.join(report, "results", f"{job.id}.json")
+    res = _read_json(res_path)
+    if res is not None and res.get("settings") != settings:
+        res = None  # made with other settings: judge again (and regenerate below)
+        for p in (video, rmeta_path):
+            if os.path.exists(p):
+                os.remove(p)
+    rmeta = _read_json(rmeta_path)
+    if rmeta is not None and rmeta.get("settings") != settings and os.path.exists(video):
+        os.remove(video)
+        rmeta = None
+    if res is not None and "error" not in res:
+        return res
+    try:
+        if not os.path.exists(video):
+            info = GenerationInfo()
+            t0 = time.perf_counter()
+            generate(job.portrait, audio=job.audio, output=video, options=options.replace(emotion=job.emotion),
+                     info=info)
+            wall = time.perf_counter() - t0
+            rmeta = {"settings": settings, "render_s": round(info.timings.get("render_s", wall), 3),
+                     "total_s": round(info.timings.get("total_s", wall), 3), "n_frames": info.n_frames,
+                     "size": list(info.size)}
+            write_json(rmeta_path, rmeta)
+        res = evaluate(video, job.portrait, job.audio, emotion=job.emotion)
+        res["render"] = rmeta or {}
+        res["settings"] = settings
+    except InputError as e:
+        res = {"error": str(e), "settings": settings}
+    write_json(res_path, res)
+    return res
+
+
 def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], report: str,
                   options: GenerateOptions | None = None, max_seconds: float | None = 4.0,
                   pairing: str = "cycle", sheet_frames: int = 8, progress: bool = True, log=print,
@@ -376,7 +417,6 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
 
     options = (options or GenerateOptions(**BENCHMARK_DEFAULTS)).validate()
     from .emotion.labels import canonical
-    from .evaluate.core import evaluate
 
     emos = []
     for e in emotions:
@@ -410,38 +450,7 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
         if bar:
             bar.set_postfix_str(job.id[:40])
         video = os.path.join(report, "videos", f"{job.id}.mp4")
-        rmeta_path = os.path.join(report, "videos", f"{job.id}.render.json")
-        res_path = os.path.join(report, "results", f"{job.id}.json")
-        res = _read_json(res_path)
-        if res is not None and res.get("settings") != settings:
-            res = None  # made with other settings: judge again (and regenerate below)
-            for p in (video, rmeta_path):
-                if os.path.exists(p):
-                    os.remove(p)
-        rmeta = _read_json(rmeta_path)
-        if rmeta is not None and rmeta.get("settings") != settings and os.path.exists(video):
-            os.remove(video)
-            rmeta = None
-        if res is None or "error" in res:
-            try:
-                if not os.path.exists(video):
-                    from .api import GenerationInfo
-
-                    info = GenerationInfo()
-                    t0 = time.perf_counter()
-                    generate(job.portrait, audio=job.audio, output=video, options=options.replace(emotion=job.emotion),
-                             info=info)
-                    wall = time.perf_counter() - t0
-                    rmeta = {"settings": settings, "render_s": round(info.timings.get("render_s", wall), 3),
-                             "total_s": round(info.timings.get("total_s", wall), 3), "n_frames": info.n_frames,
-                             "size": list(info.size)}
-                    write_json(rmeta_path, rmeta)
-                res = evaluate(video, job.portrait, job.audio, emotion=job.emotion)
-                res["render"] = rmeta or {}
-                res["settings"] = settings
-            except InputError as e:
-                res = {"error": str(e), "settings": settings}
-            write_json(res_path, res)
+        res = _generate_and_judge(job, report, video, options, settings, generate)
         if "error" in res:
             failures.append((job.id, res["error"]))
             if log:

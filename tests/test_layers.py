@@ -21,10 +21,11 @@ ALLOWED: dict[str, set[str]] = {
     "engines": {"emotion", "errors", "face", "media", "motion", "neural", "options", "render", "rig", "speech"},
     "evaluate": {"emotion", "errors", "media", "speech"},
     "api": {"emotion", "engines", "errors", "face", "media", "neural", "options", "speech"},
-    "(root)": {"api", "errors", "options"},
+    "batching": {"api", "errors", "media", "options"},
+    "(root)": {"api", "batching", "errors", "options"},
     "benchmark": {"(root)", "api", "emotion", "errors", "evaluate", "media", "options"},
     "serve": {"(root)", "api", "emotion", "errors", "face", "media", "options", "speech"},
-    "cli": {"(root)", "api", "benchmark", "errors", "evaluate", "media", "options", "serve"},
+    "cli": {"(root)", "api", "batching", "benchmark", "errors", "evaluate", "media", "options", "serve"},
     "__main__": {"cli"},
 }
 """Stage (a sub-package or top-level module of ``emocast``) -> the stages it may import. Data flows
