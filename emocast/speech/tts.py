@@ -2,6 +2,12 @@
 
 One synthesis call returns the waveform and the exact sample position of every phoneme, taken from
 eSpeak NG's own phoneme events (``espeakINITIALIZE_PHONEME_EVENTS``), so TTS input needs no aligner.
+
+eSpeak NG keeps synthesiser state in static variables between calls (its pitch "flutter" table
+index, amplitude smoothing, ...), so the same text spoken twice in one process gave waveforms that
+part after the first voiced sound (a few samples longer or shorter each time). Each call therefore
+loads the library afresh and unloads it after (``dlclose``; about 10 ms): the same text, voice and
+rate always give the same samples, so the same job gives the same video in any process.
 """
 from __future__ import annotations
 
@@ -43,6 +49,21 @@ _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 _lock = threading.Lock()
 _lib = None
 _rate = 0
+
+
+def _unload() -> None:
+    """Terminate and unload the library so the next call starts from eSpeak NG's initial state."""
+    global _lib
+    if _lib is None:
+        return
+    _lib.espeak_Terminate()
+    try:
+        import _ctypes
+
+        (getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary"))(_lib._handle)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - platform without unloading
+        pass
+    _lib = None
 
 
 def _library():
@@ -103,6 +124,7 @@ def synthesize(text: str, voice: str = "en-us", rate_wpm: int = 160, pitch: int 
     with _lock:
         lib = _library()
         if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            _unload()
             raise InputError("--voice", f"unknown eSpeak NG voice {voice!r}")
         lib.espeak_SetParameter(_RATE_PARAM, int(rate_wpm), 0)
         lib.espeak_SetParameter(_PITCH_PARAM, int(pitch), 0)
@@ -123,8 +145,11 @@ def synthesize(text: str, voice: str = "en-us", rate_wpm: int = 160, pitch: int 
         c_cb = _CALLBACK(cb)
         lib.espeak_SetSynthCallback(c_cb)
         data = text.encode("utf-8") + b"\0"
-        lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-        lib.espeak_Synchronize()
+        try:
+            lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            lib.espeak_Synchronize()
+        finally:
+            _unload()
         sr = _rate
     audio = (np.concatenate(chunks).astype(np.float32) / 32768.0) if chunks else np.zeros(0, np.float32)
     if audio.size == 0:
