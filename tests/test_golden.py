@@ -2,11 +2,13 @@
 
 The astronaut speaks one eSpeak NG sentence in four emotions; every frame handed to the encoder is
 hashed (SHA-256 of the raw RGB bytes) and summarised (mean grey level of each cell of a 16x16 grid).
+The stored render is the CPU rasteriser's (``EMOCAST_RASTER=cpu``).
 
-- When the inputs this machine computes are the ones stored (the face stage's landmarks and the TTS
-  waveform hash the same), every frame must be **byte-identical** to the stored one.
+- CPU rasteriser, and the inputs this machine computes are the ones stored (the face stage's
+  landmarks and the TTS waveform hash the same): every frame must be **byte-identical**.
 - On a machine whose float kernels differ (a different CPU's SIMD path in MediaPipe's TFLite), the
-  landmarks move by a fraction of a pixel; then the grid means must agree within
+  landmarks move by a fraction of a pixel; and the OpenGL rasteriser covers triangle edges by its
+  own rule and interpolates in float32. Then the grid means must agree within
   :data:`GRID_TOLERANCE` grey levels, which a change of the drawing would exceed.
 
 ``EMOCAST_UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the stored file after an intended
@@ -50,8 +52,8 @@ def _inputs(astronaut_png) -> dict:
     return {"landmarks": _digest(face.landmarks), "tts": _digest(synthesize(TEXT).audio)}
 
 
-def _render(astronaut_png, tmp_path, emotion: str) -> list[np.ndarray]:
-    """The frames ``emocast.generate`` hands to the encoder."""
+def _render(astronaut_png, tmp_path, emotion: str, rasteriser: str) -> list[np.ndarray]:
+    """The frames ``emocast.generate`` hands to the encoder, with the warp on ``rasteriser``."""
     import emocast
     from emocast.media.video import VideoWriter
 
@@ -64,6 +66,7 @@ def _render(astronaut_png, tmp_path, emotion: str) -> list[np.ndarray]:
 
     mp = pytest.MonkeyPatch()
     mp.setattr(VideoWriter, "write", keep)
+    mp.setenv("EMOCAST_RASTER", rasteriser)
     try:
         emocast.generate(str(astronaut_png), text=TEXT, emotion=emotion, intensity=1.0, size=512, seed=0,
                          output=str(tmp_path / f"{emotion}.mp4"))
@@ -72,24 +75,33 @@ def _render(astronaut_png, tmp_path, emotion: str) -> list[np.ndarray]:
     return frames
 
 
-@pytest.fixture(scope="module")
-def rendered(astronaut_png, tmp_path_factory):
+@pytest.fixture(scope="module", params=["cpu", "gl"])
+def rendered(request, astronaut_png, tmp_path_factory):
+    if request.param == "gl":
+        from emocast.render.gl import backend
+
+        name, why = backend()
+        if name != "gl":
+            if os.environ.get("EMOCAST_REQUIRE_GL"):
+                pytest.fail(f"EMOCAST_REQUIRE_GL is set but the OpenGL rasteriser is unavailable: {why}")
+            pytest.skip(f"no OpenGL rasteriser here: {why}")
     d = tmp_path_factory.mktemp("golden")
-    return {e: _render(astronaut_png, d, e) for e in EMOTIONS}
+    return request.param, {e: _render(astronaut_png, d, e, request.param) for e in EMOTIONS}
 
 
 def test_cpu_engine_frames_match_the_golden_render(astronaut_png, rendered):
+    rasteriser, rendered = rendered
     now = {"inputs": _inputs(astronaut_png),
            "videos": {e: {"sha256": [_digest(f) for f in fr], "grid": [_grid(f) for f in fr]}
                       for e, fr in rendered.items()}}
-    if os.environ.get("EMOCAST_UPDATE_GOLDEN"):
+    if os.environ.get("EMOCAST_UPDATE_GOLDEN") and rasteriser == "cpu":
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(now, separators=(",", ":")))
         pytest.skip(f"golden frames rewritten: {GOLDEN}")
     gold = json.loads(GOLDEN.read_text())
     for e in EMOTIONS:
         assert len(now["videos"][e]["sha256"]) == len(gold["videos"][e]["sha256"]), e
-    if now["inputs"] == gold["inputs"]:
+    if now["inputs"] == gold["inputs"] and rasteriser == "cpu":
         for e in EMOTIONS:
             bad = [i for i, (a, b) in enumerate(zip(now["videos"][e]["sha256"], gold["videos"][e]["sha256"])) if a != b]
             assert not bad, f"{e}: frames {bad[:10]} differ from the golden render (of {len(gold['videos'][e]['sha256'])})"
@@ -101,6 +113,7 @@ def test_cpu_engine_frames_match_the_golden_render(astronaut_png, rendered):
 
 def test_golden_render_shows_the_emotions(rendered):
     """The stored render is not a still: the emotions differ from each other and the mouth moves."""
+    rendered = rendered[1]
     mid = {e: np.array(_grid(fr[len(fr) // 2])) for e, fr in rendered.items()}
     for e in EMOTIONS[1:]:
         assert np.abs(mid[e] - mid["neutral"]).max() > 2.0, e

@@ -60,10 +60,11 @@ class Engine(Protocol):
 
     ``prepare`` raises :class:`InputError` for a portrait or an option the engine cannot use;
     ``frames`` yields exactly ``track.n_frames`` frames of :attr:`frame_size` (``uint8 (H, W, 3)``
-    RGB) at ``track.fps``.
+    RGB) at ``track.fps``. ``notes`` holds status lines of ``prepare`` (which rasteriser runs).
     """
 
     name: str
+    notes: list[str]
 
     def prepare(self, portrait: Portrait, options) -> None: ...
 

@@ -61,6 +61,7 @@ class CPUEngine:
         self.options = None
         self.rig: FaceRig | None = None
         self.renderer: CPURenderer | None = None
+        self.notes: list[str] = []
 
     def prepare(self, portrait: Portrait, options) -> None:
         """Set up on ``portrait`` with ``options`` (size, fps, seed, still, pose_scale are read).
@@ -74,6 +75,10 @@ class CPUEngine:
         self.options = options
         self.rig = FaceRig(face)
         self.renderer = CPURenderer(image, self.rig)
+        from ..render.gl import backend
+
+        self.notes = [f"warp rasterised on {'the CPU' if self.renderer.warper.rasteriser == 'cpu' else 'OpenGL'}: "
+                      f"{backend()[1]}"]
 
     @property
     def frame_size(self) -> tuple[int, int]:

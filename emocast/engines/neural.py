@@ -27,6 +27,7 @@ class NeuralEngine:
         self.progress = progress
         self.options = None
         self.portrait: Portrait | None = None
+        self.notes: list[str] = []
 
     def prepare(self, portrait: Portrait, options) -> None:
         """Check the weights folder and the face at the network's size.

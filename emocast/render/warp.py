@@ -15,6 +15,7 @@ from scipy.ndimage import distance_transform_edt
 from scipy.spatial import Delaunay
 
 from ..face import topology as T
+from .gl import backend, raster
 
 _SHIFT = 4  # sub-pixel bits for cv2.fillConvexPoly
 
@@ -54,11 +55,17 @@ class Warper:
             e.g. the landmarks with the mouth opened so no triangle bridges the lips.
         excluded: indices of points whose mutual triangles are dropped (the mouth interior).
         grid_step: spacing of the coarse map in pixels (default: head region / 160, at least 2).
+        rasteriser: ``"gl"`` (OpenGL, :mod:`emocast.render.gl`) or ``"cpu"`` (``cv2.fillConvexPoly``);
+            default :func:`emocast.render.gl.backend`'s choice.
+
+    Attributes:
+        rasteriser: the one in use.
     """
 
     def __init__(self, image: np.ndarray, src_points: np.ndarray, topology_points: np.ndarray | None = None,
-                 excluded: set | None = None, grid_step: float | None = None):
+                 excluded: set | None = None, grid_step: float | None = None, rasteriser: str | None = None):
         self.image = image
+        self.rasteriser = rasteriser or backend()[0]
         h, w = image.shape[:2]
         self.anchors = anchor_points(src_points)
         self.src = np.concatenate([src_points, self.anchors]).astype(np.float64)
@@ -85,34 +92,19 @@ class Warper:
         e1, e2 = t[:, 1] - t[:, 0], t[:, 2] - t[:, 0]
         return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
-    def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
-                h: int) -> np.ndarray:
-        """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
-
-        Only triangles flagged in ``ok`` (not folded over) are drawn; grid points no triangle covers
-        take the displacement of the nearest covered one.
-
-        Returns:
-            ``float32 (h, w, 2)``.
-        """
-        tri_pts = dst[self.tris]
-        lo, hi = tri_pts.min(1), tri_pts.max(1)
-        x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
-        sel = np.nonzero(ok & (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step))[0]
-        out = np.zeros((h, w, 2), np.float32)
-        if len(sel) == 0:
-            return out
+    def _raster_cpu(self, tri_pts: np.ndarray, disp: np.ndarray, order: np.ndarray, out: np.ndarray, ox: float,
+                    oy: float, step: float) -> np.ndarray:
+        """Fill ``out`` ``(h, w, 2)`` with the displacement of the triangles ``order`` (drawn in that order,
+        ``cv2.fillConvexPoly`` one at a time); return the covered grid points ``bool (h, w)``."""
+        h, w = out.shape[:2]
         ids = np.zeros((h, w), np.int32)
-        # Larger triangles first so thin lip and lid triangles drawn later win on shared edges.
-        e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
-        area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
-        g = (tri_pts[sel] - [ox, oy]) / step
+        g = (tri_pts[order] - [ox, oy]) / step
         polys = np.round(g * (1 << _SHIFT)).astype(np.int32)
-        for k in np.argsort(-area):
-            cv2.fillConvexPoly(ids, polys[k], int(sel[k]) + 1, lineType=cv2.LINE_8, shift=_SHIFT)
-        if not ids.any():
-            return out
+        for k in range(len(order)):
+            cv2.fillConvexPoly(ids, polys[k], int(order[k]) + 1, lineType=cv2.LINE_8, shift=_SHIFT)
         cov = ids > 0
+        if not cov.any():
+            return cov
         gy, gx = np.nonzero(cov)
         k = ids[gy, gx] - 1
         P = np.stack([ox + gx * step, oy + gy * step], 1)
@@ -130,6 +122,36 @@ class Warper:
         b1, b2 = b1 / tot, b2 / tot
         D = disp[self.tris[k]]
         out[gy, gx] = D[:, 0] * (1 - b1 - b2)[:, None] + D[:, 1] * b1[:, None] + D[:, 2] * b2[:, None]
+        return cov
+
+    def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
+                h: int) -> np.ndarray:
+        """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
+
+        Only triangles flagged in ``ok`` (not folded over) are drawn; grid points no triangle covers
+        take the displacement of the nearest covered one.
+
+        Returns:
+            ``float32 (h, w, 2)``.
+        """
+        tri_pts = dst[self.tris]
+        lo, hi = tri_pts.min(1), tri_pts.max(1)
+        x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
+        sel = np.nonzero(ok & (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step))[0]
+        out = np.zeros((h, w, 2), np.float32)
+        if len(sel) == 0:
+            return out
+        # Larger triangles first so thin lip and lid triangles drawn later win on shared edges.
+        e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
+        area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+        order = sel[np.argsort(-area)]
+        gl = raster() if self.rasteriser == "gl" else None
+        if gl is not None:
+            out, cov = gl.displacement(dst, disp, self.tris[order], ox, oy, step, w, h)
+        else:
+            cov = self._raster_cpu(tri_pts, disp, order, out, ox, oy, step)
+        if not cov.any():
+            return out
         if not cov.all():
             # Holes (the mouth opening) copy the displacement of the nearest covered pixel: they sample
             # the lip edge, never a far-off pixel an extrapolated triangle would reach.

@@ -1,0 +1,139 @@
+"""Triangle rasterisation on OpenGL (moderngl, a headless EGL context) for the mesh warp.
+
+:class:`GLRaster` draws the warp mesh at its target positions into a float framebuffer whose pixels
+are the points of a regular grid, with each vertex carrying its backward displacement: the GPU (or
+Mesa's llvmpipe on a CPU-only machine) interpolates it barycentrically, which is the piecewise-affine
+map of :meth:`emocast.render.warp.Warper.backward_map`. Pixel centres inside a triangle are covered
+(OpenGL's top-left rule), so shared edges are drawn once.
+
+Which rasteriser runs is chosen by ``EMOCAST_RASTER``: ``auto`` (default: OpenGL when a context can be
+made, else the pure-CPU one), ``gl`` or ``cpu``. :func:`backend` says which one is in use and why.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+VERTEX_SHADER = """
+#version 330
+uniform vec2 origin;   // grid point (0, 0) in pixels
+uniform float step;    // grid spacing in pixels
+uniform vec2 size;     // grid size (w, h)
+in vec2 pos;           // target position of the vertex, pixels
+in vec2 disp;          // backward displacement (source - target), pixels
+out vec2 v_disp;
+void main() {
+    vec2 g = (pos - origin) / step + 0.5;   // grid point i sits at the centre of framebuffer pixel i
+    gl_Position = vec4(g / size * 2.0 - 1.0, 0.0, 1.0);
+    v_disp = disp;
+}
+"""
+
+FRAGMENT_SHADER = """
+#version 330
+in vec2 v_disp;
+out vec4 colour;
+void main() { colour = vec4(v_disp, 1.0, 0.0); }  // b = 1: covered
+"""
+
+_local = threading.local()
+_lock = threading.Lock()
+_status: dict = {}
+
+
+def _make_context():
+    import moderngl
+
+    return moderngl.create_context(standalone=True, backend="egl")
+
+
+def backend() -> tuple[str, str]:
+    """``(name, detail)``: ``("gl", "OpenGL 4.5 on llvmpipe ...")`` or ``("cpu", why not OpenGL)``.
+
+    Tries to make a context once per process (in this thread) when ``EMOCAST_RASTER`` allows it.
+    """
+    choice = os.environ.get("EMOCAST_RASTER", "auto").lower()
+    if choice == "cpu":
+        return "cpu", "EMOCAST_RASTER=cpu"
+    with _lock:
+        if "name" not in _status:
+            try:
+                ctx = _make_context()
+                _status.update(name="gl", detail=f"OpenGL {ctx.version_code} on {ctx.info['GL_RENDERER']}")
+                _local.raster = GLRaster(ctx)
+            except Exception as e:  # no moderngl, no EGL, no driver: the CPU rasteriser draws the same mesh
+                if choice == "gl":
+                    raise RuntimeError(f"EMOCAST_RASTER=gl but no OpenGL context: {e}") from e
+                _status.update(name="cpu", detail=f"no OpenGL ({type(e).__name__}: {' '.join(str(e).split())[:120]})")
+    return _status["name"], _status["detail"]
+
+
+def raster() -> "GLRaster | None":
+    """This thread's :class:`GLRaster`, or ``None`` when the CPU rasteriser is in use."""
+    if backend()[0] != "gl":
+        return None
+    r = getattr(_local, "raster", None)
+    if r is None:
+        r = _local.raster = GLRaster(_make_context())
+    return r
+
+
+class GLRaster:
+    """Draws displacement meshes on one OpenGL context (one per thread).
+
+    Args:
+        ctx: a moderngl context.
+    """
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.prog = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=FRAGMENT_SHADER)
+        self._fbos: dict = {}
+
+    def _fbo(self, w: int, h: int):
+        fbo = self._fbos.get((w, h))
+        if fbo is None:
+            if len(self._fbos) > 16:  # sizes change with the lip and eye boxes: keep a few
+                for old in self._fbos.values():
+                    old.release()
+                self._fbos.clear()
+            fbo = self._fbos[(w, h)] = self.ctx.framebuffer(color_attachments=[self.ctx.texture((w, h), 4, dtype="f4")])
+        return fbo
+
+    def displacement(self, points: np.ndarray, disp: np.ndarray, triangles: np.ndarray, ox: float, oy: float,
+                     step: float, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Piecewise-affine displacement on the grid ``(ox + i*step, oy + j*step)``, ``i < w``, ``j < h``.
+
+        Args:
+            points: ``(N, 2)`` target vertex positions, pixels.
+            disp: ``(N, 2)`` displacement of each vertex, pixels.
+            triangles: ``int (M, 3)`` vertex indices, drawn in this order (later ones win where two
+                overlap).
+            ox, oy, step: the grid's origin and spacing, pixels.
+            w, h: grid size.
+
+        Returns:
+            ``(displacement float32 (h, w, 2), covered bool (h, w))``; uncovered points are 0.
+        """
+        ctx = self.ctx
+        vbo = ctx.buffer(np.concatenate([points, disp], 1).astype("f4").tobytes())
+        ibo = ctx.buffer(np.ascontiguousarray(triangles, dtype="i4").tobytes())
+        vao = ctx.vertex_array(self.prog, [(vbo, "2f 2f", "pos", "disp")], index_buffer=ibo, index_element_size=4)
+        try:
+            self.prog["origin"].value = (float(ox), float(oy))
+            self.prog["step"].value = float(step)
+            self.prog["size"].value = (float(w), float(h))
+            fbo = self._fbo(w, h)
+            fbo.use()
+            ctx.viewport = (0, 0, w, h)
+            ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
+            fbo.clear(0.0, 0.0, 0.0, 0.0)
+            vao.render(mode=ctx.TRIANGLES)
+            out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
+        finally:
+            vao.release()
+            ibo.release()
+            vbo.release()
+        return np.ascontiguousarray(out[..., :2]), out[..., 2] > 0.5
