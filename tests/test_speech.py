@@ -52,3 +52,22 @@ def test_acoustic_phones_and_vad_on_real_speech(fixtures_dir):
 def test_non_english_speech_gets_phones(fixtures_dir):
     a = analyse(load_audio(fixtures_dir / "speech" / "SadTalker_fayu.wav"))
     assert len([p for p in a.phones if p.label != "SIL"]) > 20
+
+
+def test_voice_activity_matches_silero_vads_own_rules(fixtures_dir):
+    """The ONNX-only VAD (no torch) gives the same spans as silero-vad's get_speech_timestamps."""
+    pytest.importorskip("torch")
+    import torch
+    from silero_vad import get_speech_timestamps, load_silero_vad
+
+    from emocast.media import load_audio
+    from emocast.speech.vad import speech_segments
+
+    model = load_silero_vad(onnx=True)
+    tts = synthesize(SENTENCE)
+    wavs = [load_audio(p) for p in sorted((fixtures_dir / "speech").glob("*.wav"))] + [resample(tts.audio, tts.sr, 16000)]
+    for wav in wavs:
+        ref = get_speech_timestamps(torch.from_numpy(wav), model, sampling_rate=16000, min_silence_duration_ms=150,
+                                    speech_pad_ms=30, return_seconds=True)
+        assert speech_segments(wav) == [(float(t["start"]), float(t["end"])) for t in ref]
+    assert speech_segments(np.zeros(8000, np.float32)) == []

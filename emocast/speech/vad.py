@@ -1,36 +1,124 @@
-"""Voice activity detection with silero-vad (ONNX model bundled in the ``silero-vad`` package)."""
+"""Voice activity detection with silero-vad's ONNX model, run by onnxruntime (no torch).
+
+The model file ships in the ``silero-vad`` package (``silero_vad/data/silero_vad.onnx``); importing
+that package would import torch (about 1.3 s of start-up), so the model is run here directly, the way
+silero-vad's ``OnnxWrapper`` runs it (512-sample windows with 64 samples of context and the
+recurrent state carried over), and speech spans are taken from the per-window probabilities with
+silero-vad's ``get_speech_timestamps`` rules (hysteresis between ``threshold`` and
+``threshold - 0.15``, minimum speech and silence lengths, padding), for an unbounded span length.
+tests/test_speech.py checks that the spans equal silero-vad's own on real speech.
+"""
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 
 import numpy as np
 
+WINDOW = 512
+"""Samples per model window at 16 kHz (silero-vad's fixed window)."""
+CONTEXT = 64
+"""Samples of the previous window the model sees before each window."""
+
 
 @functools.lru_cache(maxsize=1)
-def _model():
-    from silero_vad import load_silero_vad
+def _session():
+    import onnxruntime
 
-    return load_silero_vad(onnx=True)
+    spec = importlib.util.find_spec("silero_vad")
+    path = os.path.join(os.path.dirname(spec.origin), "data", "silero_vad.onnx")
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=opts)
+
+
+def speech_probabilities(wav: np.ndarray) -> np.ndarray:
+    """Probability of speech in each 512-sample window of 16 kHz audio, ``float32 (ceil(n / 512),)``."""
+    sess = _session()
+    x = np.ascontiguousarray(wav, dtype=np.float32).reshape(-1)
+    n = len(x)
+    padded = np.zeros(-(-n // WINDOW) * WINDOW, np.float32)
+    padded[:n] = x
+    state = np.zeros((2, 1, 128), np.float32)
+    context = np.zeros((1, CONTEXT), np.float32)
+    sr = np.array(16000, dtype=np.int64)
+    out = np.zeros(len(padded) // WINDOW, np.float32)
+    for i in range(len(out)):
+        chunk = np.concatenate([context, padded[None, i * WINDOW:(i + 1) * WINDOW]], 1)
+        prob, state = sess.run(None, {"input": chunk, "state": state, "sr": sr})
+        out[i] = prob.reshape(-1)[0]
+        context = chunk[:, -CONTEXT:]
+    return out
+
+
+def spans_from_probabilities(probs: np.ndarray, n_samples: int, sr: int = 16000, threshold: float = 0.5,
+                             min_speech_ms: int = 250, min_silence_ms: int = 100,
+                             pad_ms: int = 30) -> list[tuple[float, float]]:
+    """Speech spans in seconds (rounded to 0.1 s, as silero-vad returns them) from window probabilities.
+
+    Speech starts at a window at or above ``threshold`` and ends once probabilities stay below
+    ``threshold - 0.15`` for ``min_silence_ms``; spans shorter than ``min_speech_ms`` are dropped and
+    the rest padded by ``pad_ms`` (or split the gap between two close spans). Durations are in
+    milliseconds, converted to samples as silero-vad does.
+    """
+    min_speech, pad, min_silence = sr * min_speech_ms / 1000, sr * pad_ms / 1000, sr * min_silence_ms / 1000
+    neg = max(threshold - 0.15, 0.01)
+    spans: list[list[float]] = []
+    triggered, start, temp_end = False, 0, 0
+    for i, p in enumerate(float(v) for v in probs):
+        cur = WINDOW * i
+        if p >= threshold and temp_end:
+            temp_end = 0
+        if p >= threshold and not triggered:
+            triggered, start = True, cur
+            continue
+        if p < neg and triggered:
+            if not temp_end:
+                temp_end = cur
+            if cur - temp_end < min_silence:
+                continue
+            if temp_end - start > min_speech:
+                spans.append([start, temp_end])
+            triggered, temp_end = False, 0
+    if triggered and n_samples - start > min_speech:
+        spans.append([start, n_samples])
+    for i, s in enumerate(spans):
+        if i == 0:
+            s[0] = int(max(0, s[0] - pad))
+        if i != len(spans) - 1:
+            gap = spans[i + 1][0] - s[1]
+            if gap < 2 * pad:
+                s[1] += int(gap // 2)
+                spans[i + 1][0] = int(max(0, spans[i + 1][0] - gap // 2))
+            else:
+                s[1] = int(min(n_samples, s[1] + pad))
+                spans[i + 1][0] = int(max(0, spans[i + 1][0] - pad))
+        else:
+            s[1] = int(min(n_samples, s[1] + pad))
+    length = n_samples / sr
+    return [(float(max(round(a / sr, 1), 0)), float(min(round(b / sr, 1), length))) for a, b in spans]
 
 
 def speech_segments(wav: np.ndarray, sr: int = 16000, min_silence_s: float = 0.15) -> list[tuple[float, float]]:
     """Spans of speech.
 
     Args:
-        wav: ``float32 (n,)`` mono waveform at 16 kHz (8 kHz also accepted by silero-vad).
-        sr: sample rate in Hz.
+        wav: ``float32 (n,)`` mono waveform at 16 kHz.
+        sr: sample rate in Hz (16000).
         min_silence_s: pauses shorter than this are bridged.
 
     Returns:
-        ``[(start_s, end_s), ...]`` in time order.
-    """
-    import torch
-    from silero_vad import get_speech_timestamps
+        ``[(start_s, end_s), ...]`` in time order, seconds (0.1 s resolution).
 
-    ts = get_speech_timestamps(torch.from_numpy(np.ascontiguousarray(wav, dtype=np.float32)), _model(),
-                               sampling_rate=sr, min_silence_duration_ms=int(min_silence_s * 1000),
-                               speech_pad_ms=30, return_seconds=True)
-    return [(float(t["start"]), float(t["end"])) for t in ts]
+    Raises:
+        ValueError: a sample rate other than 16 kHz.
+    """
+    if sr != 16000:
+        raise ValueError(f"voice activity needs 16 kHz audio, got {sr} Hz")
+    wav = np.asarray(wav, np.float32).reshape(-1)
+    return spans_from_probabilities(speech_probabilities(wav), len(wav), sr, min_silence_ms=int(min_silence_s * 1000))
 
 
 def activity(segments: list[tuple[float, float]], n_frames: int, fps: float) -> np.ndarray:
