@@ -235,6 +235,64 @@ def _onehot(idx, n=T.N_LANDMARKS, w=1.0) -> np.ndarray:
     return m
 
 
+_UP = np.array([0.0, -1.0])
+"""Face-normalised "up" (y grows downwards)."""
+
+
+@dataclass(frozen=True)
+class _Regions:
+    """The face-normalised landmarks and the weight fields that several action units share."""
+
+    u: np.ndarray
+    """Landmarks ``(n, 2)``, face-normalised."""
+    mouth: np.ndarray
+    """Centre of the inner lip line."""
+    rc: np.ndarray
+    """Right mouth corner."""
+    lc: np.ndarray
+    """Left mouth corner."""
+    chin: np.ndarray
+    """Chin point."""
+    above_eyes: np.ndarray
+    """Brow region weight ``(n,)``: 1 well above the iris line, fading in over the ramp."""
+    upper: np.ndarray
+    """One-hot ``(n,)`` of the upper lip."""
+    lower: np.ndarray
+    """One-hot ``(n,)`` of the lower lip."""
+    inner_up: np.ndarray
+    """One-hot ``(n,)`` of the upper lip's inner edge (corners excluded)."""
+    inner_lo: np.ndarray
+    """One-hot ``(n,)`` of the lower lip's inner edge (corners excluded)."""
+    below: np.ndarray
+    """Weight ``(n,)`` of the face below the lip line (lower lip 1, upper lip 0)."""
+    jaw_w: np.ndarray
+    """Weight ``(n,)`` of what the jaw carries."""
+    across: np.ndarray
+    """Distance ``(n,)`` across the mouth: 0 mid-mouth, 1 at a corner."""
+    lens: np.ndarray
+    """Lens-shaped opening weight ``(n,)`` across the mouth, pointed at the corners."""
+    under_lip: np.ndarray
+    """Weight ``(n,)`` of the skin under the lower lip that follows it."""
+    over_lip: np.ndarray
+    """Weight ``(n,)`` of the skin over the upper lip that follows it."""
+    upper_body: np.ndarray
+    """Weight ``(n,)`` of the upper lip outside its inner edge, and the skin above it."""
+    inner_r: np.ndarray
+    """Right inner brow end."""
+    inner_l: np.ndarray
+    """Left inner brow end."""
+    lids_up: np.ndarray
+    """One-hot ``(n,)`` of the upper lid margins."""
+    lids_up_outer: np.ndarray
+    """One-hot ``(n,)`` of the upper lid skin up to the crease."""
+    lids_lo: np.ndarray
+    """One-hot ``(n,)`` of the lower lid margins."""
+    ar: np.ndarray
+    """Right nose wing."""
+    al: np.ndarray
+    """Left nose wing."""
+
+
 def au_basis(face: FaceModel, config: BasisConfig = BASIS) -> np.ndarray:
     """Displacement of every landmark for each action unit at full activation.
 
@@ -245,10 +303,27 @@ def au_basis(face: FaceModel, config: BasisConfig = BASIS) -> np.ndarray:
     Returns:
         ``float32 (n_AU, 478, 2)`` in face-normalised units, order :data:`AU_NAMES`.
     """
-    k = config
+    r = _regions(face, config)
+    B = np.zeros((len(AU_NAMES), len(r.u), 2), np.float32)
+    _brows(B, r, config)
+    _lids(B, r, config)
+    _cheeks(B, r, config)
+    _nose(B, r, config)
+    _upper_lip(B, r, config)
+    _corners(B, r, config)
+    _lower_lip(B, r, config)
+    _pucker(B, r, config)
+    _stretch(B, r, config)
+    _press(B, r, config)
+    _parting(B, r, config)
+    _jaw(B, r, config)
+    _eyes_closed(B, r, config)
+    return B
+
+
+def _regions(face: FaceModel, k: BasisConfig) -> _Regions:
+    """The face-normalised landmarks of ``face`` and the weight fields its action units share."""
     u = face.normalised(face.landmarks)
-    n = len(u)
-    B = np.zeros((len(AU_NAMES), n, 2), np.float32)
     mouth = 0.5 * (u[T.LIP_INNER_TOP] + u[T.LIP_INNER_BOTTOM])
     rc, lc = u[T.MOUTH_CORNERS[0]], u[T.MOUTH_CORNERS[1]]
     eye_y = 0.5 * (u[T.RIGHT_IRIS_CENTRE, 1] + u[T.LEFT_IRIS_CENTRE, 1])
@@ -277,50 +352,84 @@ def au_basis(face: FaceModel, config: BasisConfig = BASIS) -> np.ndarray:
     under_lip = _near(u, T.LOWER_LIP, k.under_lip_sigma) * skin * (u[:, 1] > mouth[1])
     over_lip = _near(u, T.UPPER_LIP, k.over_lip_sigma) * skin * (u[:, 1] < mouth[1])
     jaw_w = np.maximum(jaw_w, under_lip * lens)
+    # The upper lip outside its inner edge, and the skin above it.
+    upper_body = (upper - inner_up).clip(0) + k.au25_over_lip_share * over_lip
+    return _Regions(
+        u=u, mouth=mouth, rc=rc, lc=lc, chin=chin, above_eyes=above_eyes, upper=upper, lower=lower,
+        inner_up=inner_up, inner_lo=inner_lo, below=below, jaw_w=jaw_w, across=across, lens=lens,
+        under_lip=under_lip, over_lip=over_lip, upper_body=upper_body,
+        inner_r=u[T.RIGHT_BROW_INNER].mean(0), inner_l=u[T.LEFT_BROW_INNER].mean(0),
+        lids_up=_onehot(T.RIGHT_EYE_UPPER + T.LEFT_EYE_UPPER),
+        lids_up_outer=_onehot(T.RIGHT_LID_UPPER_OUTER + T.LEFT_LID_UPPER_OUTER),
+        lids_lo=_onehot(T.RIGHT_EYE_LOWER + T.LEFT_EYE_LOWER),
+        ar=u[T.NOSE_ALAE[0]], al=u[T.NOSE_ALAE[1]])
 
-    def put(name, d):
-        B[AU_INDEX[name]] += d.astype(np.float32)
 
+def _put(B: np.ndarray, name: str, d: np.ndarray) -> None:
+    """Add the displacement ``d`` to action unit ``name``'s field in ``B``."""
+    B[AU_INDEX[name]] += d.astype(np.float32)
+
+
+def _brows(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add the brow units: AU1 inner and AU2 outer brow raisers, AU4 brow lowerer."""
+    u, above_eyes, inner_r, inner_l, up = r.u, r.above_eyes, r.inner_r, r.inner_l, _UP
     brows_r, brows_l = u[T.RIGHT_BROW].mean(0), u[T.LEFT_BROW].mean(0)
-    inner_r, inner_l = u[T.RIGHT_BROW_INNER].mean(0), u[T.LEFT_BROW_INNER].mean(0)
     outer_r, outer_l = u[T.RIGHT_BROW_OUTER].mean(0), u[T.LEFT_BROW_OUTER].mean(0)
-    up = np.array([0.0, -1.0])
     # AU1 inner brow raiser, AU2 outer brow raiser: brows and forehead above the eyes.
     w = (_g(u, inner_r, k.au1_sigma) + _g(u, inner_l, k.au1_sigma)) * above_eyes
-    put("AU1", w[:, None] * up * k.au1_rise)
+    _put(B, "AU1", w[:, None] * up * k.au1_rise)
     w = (_g(u, outer_r, k.au2_sigma) + _g(u, outer_l, k.au2_sigma)) * above_eyes
-    put("AU2", w[:, None] * up * k.au2_rise)
+    _put(B, "AU2", w[:, None] * up * k.au2_rise)
     # AU4 brow lowerer: brows down and together, strongest at the inner ends.
     w = (_g(u, inner_r, k.au4_sigma) + _g(u, inner_l, k.au4_sigma)
          + k.au4_brow_share * (_g(u, brows_r, k.au4_sigma) + _g(u, brows_l, k.au4_sigma))) * above_eyes
-    inward = np.stack([-np.sign(u[:, 0]), np.zeros(n)], 1)
-    put("AU4", w[:, None] * (np.array([0.0, k.au4_lower]) + inward * k.au4_inward))
-    lids_up = _onehot(T.RIGHT_EYE_UPPER + T.LEFT_EYE_UPPER)
-    lids_up_outer = _onehot(T.RIGHT_LID_UPPER_OUTER + T.LEFT_LID_UPPER_OUTER)
-    lids_lo = _onehot(T.RIGHT_EYE_LOWER + T.LEFT_EYE_LOWER)
-    put("AU4", (k.au4_lid_share * lids_up + k.au4_lid_outer_share * lids_up_outer)[:, None]
-        * np.array([0.0, k.au4_lid_lower]))
+    inward = np.stack([-np.sign(u[:, 0]), np.zeros(len(u))], 1)
+    _put(B, "AU4", w[:, None] * (np.array([0.0, k.au4_lower]) + inward * k.au4_inward))
+
+
+def _lids(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add the lid units: AU4's lowered upper lids, AU5 upper lid raiser, AU7 lid tightener."""
+    lids_up, lids_up_outer, lids_lo, up = r.lids_up, r.lids_up_outer, r.lids_lo, _UP
+    _put(B, "AU4", (k.au4_lid_share * lids_up + k.au4_lid_outer_share * lids_up_outer)[:, None]
+         * np.array([0.0, k.au4_lid_lower]))
     # AU5 upper lid raiser (eyes widen), AU7 lid tightener (narrow from below).
-    put("AU5", (lids_up + k.au5_lid_outer_share * lids_up_outer)[:, None] * up * k.au5_rise)
-    put("AU5", lids_lo[:, None] * np.array([0.0, k.au5_lower_lid_drop]))
-    put("AU7", lids_lo[:, None] * up * k.au7_lower_lid_rise + lids_up[:, None] * np.array([0.0, k.au7_upper_lid_drop]))
-    # AU6 cheek raiser: cheeks and lower lids up (the "Duchenne" squint).
+    _put(B, "AU5", (lids_up + k.au5_lid_outer_share * lids_up_outer)[:, None] * up * k.au5_rise)
+    _put(B, "AU5", lids_lo[:, None] * np.array([0.0, k.au5_lower_lid_drop]))
+    _put(B, "AU7", lids_lo[:, None] * up * k.au7_lower_lid_rise
+         + lids_up[:, None] * np.array([0.0, k.au7_upper_lid_drop]))
+
+
+def _cheeks(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU6 cheek raiser: cheeks and lower lids up (the "Duchenne" squint)."""
+    u, up = r.u, _UP
     cr, cl = u[T.CHEEKS[0]], u[T.CHEEKS[1]]
     w = _g(u, cr + [0, -k.au6_cheek_lift], k.au6_sigma) + _g(u, cl + [0, -k.au6_cheek_lift], k.au6_sigma)
-    w = w * (1 - above_eyes) * (1 - upper - lower)
-    put("AU6", w[:, None] * up * k.au6_rise + lids_lo[:, None] * up * k.au6_lower_lid_rise)
-    # AU9 nose wrinkler: nose wings and upper lip up, inner brows down.
-    ar, al = u[T.NOSE_ALAE[0]], u[T.NOSE_ALAE[1]]
+    w = w * (1 - r.above_eyes) * (1 - r.upper - r.lower)
+    _put(B, "AU6", w[:, None] * up * k.au6_rise + r.lids_lo[:, None] * up * k.au6_lower_lid_rise)
+
+
+def _nose(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU9 nose wrinkler: nose wings and upper lip up, inner brows down."""
+    u, ar, al, up = r.u, r.ar, r.al, _UP
     w = _g(u, ar, k.au9_alae_sigma) + _g(u, al, k.au9_alae_sigma) \
         + k.au9_tip_share * _g(u, u[T.NOSE_TIP], k.au9_tip_sigma)
-    put("AU9", w[:, None] * up * k.au9_nose_rise + upper[:, None] * up * k.au9_lip_rise)
-    w = (_g(u, inner_r, k.au9_brow_sigma) + _g(u, inner_l, k.au9_brow_sigma)) * above_eyes
-    put("AU9", w[:, None] * np.array([0.0, k.au9_brow_lower]))
-    # AU10 upper lip raiser: upper lip up, most at its middle third (bares the upper teeth).
-    w = (upper + k.au10_over_lip_share * over_lip) \
-        * np.clip(1.0 - (across / k.au10_middle) ** 2, k.au10_corner_floor, 1)
-    put("AU10", w[:, None] * up * k.au10_rise
-        + (_g(u, ar, k.au10_alae_sigma) + _g(u, al, k.au10_alae_sigma))[:, None] * up * k.au10_alae_rise)
+    _put(B, "AU9", w[:, None] * up * k.au9_nose_rise + r.upper[:, None] * up * k.au9_lip_rise)
+    w = (_g(u, r.inner_r, k.au9_brow_sigma) + _g(u, r.inner_l, k.au9_brow_sigma)) * r.above_eyes
+    _put(B, "AU9", w[:, None] * np.array([0.0, k.au9_brow_lower]))
+
+
+def _upper_lip(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU10 upper lip raiser: upper lip up, most at its middle third (bares the upper teeth)."""
+    u, ar, al, up = r.u, r.ar, r.al, _UP
+    w = (r.upper + k.au10_over_lip_share * r.over_lip) \
+        * np.clip(1.0 - (r.across / k.au10_middle) ** 2, k.au10_corner_floor, 1)
+    _put(B, "AU10", w[:, None] * up * k.au10_rise
+         + (_g(u, ar, k.au10_alae_sigma) + _g(u, al, k.au10_alae_sigma))[:, None] * up * k.au10_alae_rise)
+
+
+def _corners(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add the corner pullers AU12, AU12R, AU14R (right side only) and AU15 lip corner depressor."""
+    u, rc, lc, above_eyes = r.u, r.rc, r.lc, r.above_eyes
     # AU12 lip corner puller: corners up and out along the zygomatic line; AU12R/AU14R right side only.
     for name, side_sel, vec in (("AU12", None, np.array(k.au12_pull)), ("AU12R", "R", np.array(k.au12r_pull)),
                                 ("AU14R", "R", np.array(k.au14r_pull))):
@@ -328,55 +437,83 @@ def au_basis(face: FaceModel, config: BasisConfig = BASIS) -> np.ndarray:
             if side_sel and side != side_sel:
                 continue
             w = _g(u, c, k.au12_sigma) * (1 - above_eyes)
-            put(name, w[:, None] * np.array([sgn * vec[0], vec[1]]))
+            _put(B, name, w[:, None] * np.array([sgn * vec[0], vec[1]]))
     # AU15 lip corner depressor.
     w = (_g(u, rc, k.au15_sigma) + _g(u, lc, k.au15_sigma)) * (1 - above_eyes)
-    put("AU15", w[:, None] * np.array([0.0, k.au15_lower])
-        + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [k.au15_outward, 0])
+    _put(B, "AU15", w[:, None] * np.array([0.0, k.au15_lower])
+         + (w * np.sign(u[:, 0] - r.mouth[0]))[:, None] * [k.au15_outward, 0])
+
+
+def _lower_lip(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU16 lower lip depressor and AU17 chin raiser."""
+    u, lower, up = r.u, r.lower, _UP
     # AU16 lower lip depressor: lower lip middle down (shows lower teeth).
-    w = (lower + k.au16_under_lip_share * under_lip) * np.clip(1.0 - across ** 2, k.au16_corner_floor, 1)
-    put("AU16", w[:, None] * np.array([0.0, k.au16_lower]))
+    w = (lower + k.au16_under_lip_share * r.under_lip) * np.clip(1.0 - r.across ** 2, k.au16_corner_floor, 1)
+    _put(B, "AU16", w[:, None] * np.array([0.0, k.au16_lower]))
     # AU17 chin raiser: chin and lower lip up (pout).
-    w = np.maximum(_g(u, chin + [0, -k.au17_chin_lift], k.au17_sigma) * below, lower * k.au17_lip_share)
-    put("AU17", w[:, None] * up * k.au17_rise)
-    # AU18 lip pucker: corners towards the middle, lips thrust (slightly fuller).
-    w = _g(u, rc, k.au18_sigma) - _g(u, lc, k.au18_sigma)
-    put("AU18", w[:, None] * np.array([k.au18_inward, 0.0]))
-    put("AU18", (upper[:, None] * up * k.au18_upper_rise) + (lower[:, None] * np.array([0, k.au18_lower_drop])))
-    # AU20 lip stretcher: corners out horizontally and a little down.
-    w = (_g(u, rc, k.au20_sigma) + _g(u, lc, k.au20_sigma)) * (1 - above_eyes)
-    put("AU20", w[:, None] * np.array([0.0, k.au20_lower])
-        + (w * np.sign(u[:, 0] - mouth[0]))[:, None] * [k.au20_outward, 0])
-    # AU23 lip tightener / AU24 lip pressor: lips thinner (outer contours move to the lip line).
+    w = np.maximum(_g(u, r.chin + [0, -k.au17_chin_lift], k.au17_sigma) * r.below, lower * k.au17_lip_share)
+    _put(B, "AU17", w[:, None] * up * k.au17_rise)
+
+
+def _pucker(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU18 lip pucker: corners towards the middle, lips thrust (slightly fuller)."""
+    u, up = r.u, _UP
+    w = _g(u, r.rc, k.au18_sigma) - _g(u, r.lc, k.au18_sigma)
+    _put(B, "AU18", w[:, None] * np.array([k.au18_inward, 0.0]))
+    _put(B, "AU18", (r.upper[:, None] * up * k.au18_upper_rise)
+         + (r.lower[:, None] * np.array([0, k.au18_lower_drop])))
+
+
+def _stretch(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU20 lip stretcher: corners out horizontally and a little down."""
+    u = r.u
+    w = (_g(u, r.rc, k.au20_sigma) + _g(u, r.lc, k.au20_sigma)) * (1 - r.above_eyes)
+    _put(B, "AU20", w[:, None] * np.array([0.0, k.au20_lower])
+         + (w * np.sign(u[:, 0] - r.mouth[0]))[:, None] * [k.au20_outward, 0])
+
+
+def _press(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU23 lip tightener and AU24 lip pressor: lips thinner (outer contours move to the lip line)."""
+    u = r.u
     outer_up = _onehot(T.LIPS_OUTER_UPPER[1:-1])
     outer_lo = _onehot(T.LIPS_OUTER_LOWER[1:-1])
-    put("AU23", outer_up[:, None] * np.array([0, k.au23_upper_thin])
-        + outer_lo[:, None] * np.array([0, -k.au23_lower_thin]))
-    put("AU23", (_g(u, rc, k.au23_sigma) - _g(u, lc, k.au23_sigma))[:, None] * np.array([k.au23_inward, 0.0]))
-    put("AU24", (outer_up + k.au24_body_share * (upper - outer_up - inner_up).clip(0))[:, None]
-        * np.array([0, k.au24_upper_press]))
-    put("AU24", (outer_lo + k.au24_body_share * (lower - outer_lo - inner_lo).clip(0))[:, None]
-        * np.array([0, -k.au24_lower_press]))
-    # AU25 lips part: inner lips separate, the lower one more; the upper lip's middle rises too, so the
-    # opening is an almond, not the flat-topped crescent of a smile.
-    taper = lens[:, None]
-    # The upper lip outside its inner edge, and the skin above it.
-    upper_body = (upper - inner_up).clip(0) + k.au25_over_lip_share * over_lip
-    put("AU25", taper * (inner_up[:, None] * up * k.au25_inner_upper_rise
-                         + inner_lo[:, None] * np.array([0, k.au25_inner_lower_drop])))
-    put("AU25", taper * upper_body[:, None] * up * k.au25_upper_body_rise)
-    put("AU25", taper * ((lower - inner_lo).clip(0) + k.au25_under_lip_share * under_lip)[:, None]
-        * np.array([0, k.au25_lower_body_drop]))
-    # AU26 jaw drop: the lower face rotates down with the jaw.
-    put("AU26", jaw_w[:, None] * np.array([0.0, k.au26_drop]))
+    _put(B, "AU23", outer_up[:, None] * np.array([0, k.au23_upper_thin])
+         + outer_lo[:, None] * np.array([0, -k.au23_lower_thin]))
+    _put(B, "AU23", (_g(u, r.rc, k.au23_sigma) - _g(u, r.lc, k.au23_sigma))[:, None] * np.array([k.au23_inward, 0.0]))
+    _put(B, "AU24", (outer_up + k.au24_body_share * (r.upper - outer_up - r.inner_up).clip(0))[:, None]
+         * np.array([0, k.au24_upper_press]))
+    _put(B, "AU24", (outer_lo + k.au24_body_share * (r.lower - outer_lo - r.inner_lo).clip(0))[:, None]
+         * np.array([0, -k.au24_lower_press]))
+
+
+def _parting(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU25 lips part: inner lips separate, the lower one more, into an almond-shaped opening."""
+    # The upper lip's middle rises too, so the opening is an almond, not the flat-topped crescent of a smile.
+    taper, up = r.lens[:, None], _UP
+    _put(B, "AU25", taper * (r.inner_up[:, None] * up * k.au25_inner_upper_rise
+                             + r.inner_lo[:, None] * np.array([0, k.au25_inner_lower_drop])))
+    _put(B, "AU25", taper * r.upper_body[:, None] * up * k.au25_upper_body_rise)
+    _put(B, "AU25", taper * ((r.lower - r.inner_lo).clip(0) + k.au25_under_lip_share * r.under_lip)[:, None]
+         * np.array([0, k.au25_lower_body_drop]))
+
+
+def _jaw(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU26 jaw drop: the lower face down with the jaw, the upper lip lifting, the corners rounding in."""
+    u, taper, up = r.u, r.lens[:, None], _UP
+    # The lower face rotates down with the jaw ...
+    _put(B, "AU26", r.jaw_w[:, None] * np.array([0.0, k.au26_drop]))
     # ... while the upper lip's middle lifts off the teeth, so a wide opening is an oval, not the
     # flat-topped D of a laugh.
-    put("AU26", taper * (inner_up[:, None] * k.au26_inner_upper_rise
-                         + upper_body[:, None] * k.au26_upper_body_rise) * up)
+    _put(B, "AU26", taper * (r.inner_up[:, None] * k.au26_inner_upper_rise
+                             + r.upper_body[:, None] * k.au26_upper_body_rise) * up)
     # ... and the relaxed lips round a little: the corners move in as the jaw opens.
-    w = (_g(u, rc, k.au26_corner_sigma) + _g(u, lc, k.au26_corner_sigma)) * (1 - above_eyes)
-    put("AU26", (w * -np.sign(u[:, 0] - mouth[0]))[:, None] * [k.au26_corner_inward, 0])
-    # AU43 eyes closed: upper lids onto the lower lids, lid skin follows part way.
+    w = (_g(u, r.rc, k.au26_corner_sigma) + _g(u, r.lc, k.au26_corner_sigma)) * (1 - r.above_eyes)
+    _put(B, "AU26", (w * -np.sign(u[:, 0] - r.mouth[0]))[:, None] * [k.au26_corner_inward, 0])
+
+
+def _eyes_closed(B: np.ndarray, r: _Regions, k: BasisConfig) -> None:
+    """Add AU43 eyes closed: upper lids onto the lower lids, lid skin follows part way."""
+    u = r.u
     for upper_idx, lower_idx, outer_idx in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_LID_UPPER_OUTER),
                                             (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_LID_UPPER_OUTER)):
         for i, j, m in zip(upper_idx, lower_idx, outer_idx):
@@ -384,4 +521,3 @@ def au_basis(face: FaceModel, config: BasisConfig = BASIS) -> np.ndarray:
             B[AU_INDEX["AU43"], i] += gap * k.au43_lid_share
             B[AU_INDEX["AU43"], m] += gap * k.au43_lid_outer_share
             B[AU_INDEX["AU43"], j] -= gap * k.au43_lower_lid_share
-    return B

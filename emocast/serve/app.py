@@ -14,6 +14,8 @@ import signal
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -130,6 +132,53 @@ def _face_index(value) -> int | None:
     return max(0, int(value)) or None
 
 
+class _Handlers(NamedTuple):
+    """The page's event handlers (their names are the API's endpoint names)."""
+
+    preview: Callable
+    readout: Callable
+    render: Callable
+
+
+@dataclass(frozen=True)
+class _PortraitColumn:
+    """The components of the portrait column."""
+
+    portrait: gr.Image
+    face: gr.Image
+    face_status: gr.Markdown
+
+
+@dataclass(frozen=True)
+class _SpeechColumn:
+    """The components of the speech and emotion column (with the render options and button)."""
+
+    audio: gr.Audio
+    text: gr.Textbox
+    voice: gr.Dropdown
+    emotion: gr.Textbox
+    label: gr.Dropdown
+    understood: gr.HTML
+    fixed: gr.Checkbox
+    intensity: gr.Slider
+    timeline: gr.Textbox
+    size: gr.Radio
+    still: gr.Checkbox
+    face_index: gr.Number
+    pose_scale: gr.Slider
+    fps: gr.Number
+    seed: gr.Number
+    go: gr.Button
+
+
+@dataclass(frozen=True)
+class _ResultColumn:
+    """The components of the result column."""
+
+    video: gr.Video
+    summary: gr.Markdown
+
+
 def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
     """Build the page.
 
@@ -142,6 +191,21 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         The :class:`gradio.Blocks` app (not launched).
     """
     renderer = Renderer(config, os.path.join(root, "requests"), generate=generate)
+    handlers = _handlers(config, renderer)
+    with gr.Blocks(title="EmoCAST", analytics_enabled=False,
+                   delete_cache=(600, int(config.keep_minutes * 60))) as demo:
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=False):
+            portrait = _portrait_column()
+            speech = _speech_and_emotion_column()
+            result = _result_column(config)
+        _wire_events(config, handlers, portrait, speech, result)
+    demo.queue(max_size=32)
+    return demo
+
+
+def _handlers(config: ServeConfig, renderer: Renderer) -> _Handlers:
+    """The face preview, emotion read-out and render handlers, bound to the server's settings and renderer."""
 
     def preview(portrait, face_index):
         return face_preview(portrait, _face_index(face_index), max_mb=config.max_portrait_mb)
@@ -180,78 +244,95 @@ def build_app(config: ServeConfig, root: str, generate=None) -> gr.Blocks:
         finally:
             ws.cleanup()
 
-    with gr.Blocks(title="EmoCAST", analytics_enabled=False,
-                   delete_cache=(600, int(config.keep_minutes * 60))) as demo:
-        gr.Markdown(INTRO)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=280):
-                portrait = _readable_portraits(gr.Image(
-                    label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None,
-                    height=300, elem_id="portrait"))
-                face = gr.Image(label="Detected face (what will move)", interactive=False, height=300,
-                                elem_id="face", buttons=[])
-                face_status = gr.Markdown("Upload a portrait (or take a webcam snapshot) to see the face that will move.",
-                                          elem_id="face-status")
-            with gr.Column(scale=1, min_width=320):
-                audio = gr.Audio(label="Speech: upload or record (optional)", sources=["upload", "microphone"],
-                                 type="filepath", elem_id="audio")
-                with gr.Row():
-                    text = gr.Textbox(label="Text to speak", lines=2, scale=3, elem_id="speech-text",
-                                      placeholder="Hello! I am so glad you could make it today.",
-                                      info="Spoken with eSpeak NG when no audio is given; the transcript of the audio otherwise.")
-                    voice = gr.Dropdown(VOICES, value=_default("voice"), label="Voice", allow_custom_value=True,
-                                        scale=1, elem_id=FORM["voice"])
-                with gr.Row():
-                    emotion = gr.Textbox(label="Emotion", value=_default("emotion"), scale=3, elem_id=FORM["emotion"],
-                                         placeholder="e.g. nervous but trying to smile, or: happy:0.7,surprised:0.3",
-                                         info="Free text, a label, or a mix.")
-                    label = gr.Dropdown(list(MEAD_EMOTIONS), value=None, label="…or a MEAD label", scale=1,
-                                        elem_id="label")
-                understood = gr.HTML(emotion_readout(_default("emotion")), label="How the emotion was understood",
-                                     elem_id="readout")
-                with gr.Accordion("Intensity and timeline", open=False):
-                    with gr.Row():
-                        fixed = gr.Checkbox(label="Fixed intensity", value=False, elem_id="fixed-intensity",
-                                            info="Off: read from the words (\"slightly\", \"very\").")
-                        intensity = _slider("intensity", 0.05, label="Intensity", interactive=False)
-                    timeline = gr.Textbox(label="Timeline (optional, replaces the emotion above)", lines=2,
-                                          elem_id="timeline", placeholder="0-2s: calm; 2s-4s: surprised; 4s-: happy")
-                with gr.Accordion("Options", open=True):
-                    size = gr.Radio(SIZES, value=_default("size"), label="Output size (long side, px)",
-                                    elem_id=FORM["size"])
-                    with gr.Row():
-                        still = gr.Checkbox(label="Still head", value=_default("still"), elem_id=FORM["still"],
-                                            min_width=200, info="Mouth and expression only.")
-                        face_index = gr.Number(value=0, precision=0, minimum=spec("face_index").range[0],
-                                               maximum=spec("face_index").range[1], label="Face number",
-                                               min_width=200, info="0: the largest face, 1: the next…",
-                                               elem_id=FORM["face_index"])
-                    pose_scale = _slider("pose_scale", 0.1, label="Head motion", info="0: none, 1: natural, 2: lively.")
-                    with gr.Row():
-                        fps = _number("fps", label="Frames per second", min_width=200)
-                        seed = _number("seed", label="Seed", min_width=200, info="Blinks and head drift.")
-                go = gr.Button("Render", variant="primary", elem_id="render")
-            with gr.Column(scale=1, min_width=280):
-                video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="result")
-                summary = gr.Markdown("", elem_id="summary")
-                gr.Markdown(f"Limits: portrait {config.max_portrait_mb:g} MB, audio {config.max_audio_mb:g} MB "
-                            f"and {config.max_audio_seconds:g} s, text {config.max_text_chars} characters.",
-                            elem_id="limits")
+    return _Handlers(preview, readout, render)
 
-        for trigger in (portrait.change, face_index.change):
-            trigger(preview, [portrait, face_index], [face, face_status], show_progress="minimal",
-                    trigger_mode="always_last", concurrency_id="preview")
-        label.change(lambda v: v or gr.skip(), label, emotion, show_progress="hidden", queue=False)
-        fixed.change(lambda f: gr.update(interactive=bool(f)), fixed, intensity, show_progress="hidden", queue=False)
-        for trigger in (emotion.change, timeline.change, fixed.change, intensity.change):
-            trigger(readout, [emotion, timeline, fixed, intensity], understood, show_progress="hidden",
-                    trigger_mode="always_last", concurrency_id="readout", concurrency_limit=4)
-        go.click(lambda: "", None, summary, show_progress="hidden", queue=False).then(
-            render, [portrait, audio, text, voice, emotion, timeline, fixed, intensity, still, pose_scale, size,
-                    face_index, fps, seed], [video, summary], concurrency_limit=config.concurrency,
-            concurrency_id="render", api_name="render")
-    demo.queue(max_size=32)
-    return demo
+
+def _portrait_column() -> _PortraitColumn:
+    """Lay out the portrait column: the portrait input and the detected face with its status line."""
+    with gr.Column(scale=1, min_width=280):
+        portrait = _readable_portraits(gr.Image(
+            label="Portrait", sources=["upload", "webcam", "clipboard"], type="filepath", image_mode=None,
+            height=300, elem_id="portrait"))
+        face = gr.Image(label="Detected face (what will move)", interactive=False, height=300,
+                        elem_id="face", buttons=[])
+        face_status = gr.Markdown("Upload a portrait (or take a webcam snapshot) to see the face that will move.",
+                                  elem_id="face-status")
+    return _PortraitColumn(portrait, face, face_status)
+
+
+def _speech_and_emotion_column() -> _SpeechColumn:
+    """Lay out the speech and emotion column: speech, emotion with its read-out, options and the Render button."""
+    with gr.Column(scale=1, min_width=320):
+        audio = gr.Audio(label="Speech: upload or record (optional)", sources=["upload", "microphone"],
+                         type="filepath", elem_id="audio")
+        with gr.Row():
+            text = gr.Textbox(label="Text to speak", lines=2, scale=3, elem_id="speech-text",
+                              placeholder="Hello! I am so glad you could make it today.",
+                              info="Spoken with eSpeak NG when no audio is given; the transcript of the audio otherwise.")
+            voice = gr.Dropdown(VOICES, value=_default("voice"), label="Voice", allow_custom_value=True,
+                                scale=1, elem_id=FORM["voice"])
+        with gr.Row():
+            emotion = gr.Textbox(label="Emotion", value=_default("emotion"), scale=3, elem_id=FORM["emotion"],
+                                 placeholder="e.g. nervous but trying to smile, or: happy:0.7,surprised:0.3",
+                                 info="Free text, a label, or a mix.")
+            label = gr.Dropdown(list(MEAD_EMOTIONS), value=None, label="…or a MEAD label", scale=1,
+                                elem_id="label")
+        understood = gr.HTML(emotion_readout(_default("emotion")), label="How the emotion was understood",
+                             elem_id="readout")
+        with gr.Accordion("Intensity and timeline", open=False):
+            with gr.Row():
+                fixed = gr.Checkbox(label="Fixed intensity", value=False, elem_id="fixed-intensity",
+                                    info="Off: read from the words (\"slightly\", \"very\").")
+                intensity = _slider("intensity", 0.05, label="Intensity", interactive=False)
+            timeline = gr.Textbox(label="Timeline (optional, replaces the emotion above)", lines=2,
+                                  elem_id="timeline", placeholder="0-2s: calm; 2s-4s: surprised; 4s-: happy")
+        with gr.Accordion("Options", open=True):
+            size = gr.Radio(SIZES, value=_default("size"), label="Output size (long side, px)",
+                            elem_id=FORM["size"])
+            with gr.Row():
+                still = gr.Checkbox(label="Still head", value=_default("still"), elem_id=FORM["still"],
+                                    min_width=200, info="Mouth and expression only.")
+                face_index = gr.Number(value=0, precision=0, minimum=spec("face_index").range[0],
+                                       maximum=spec("face_index").range[1], label="Face number",
+                                       min_width=200, info="0: the largest face, 1: the next…",
+                                       elem_id=FORM["face_index"])
+            pose_scale = _slider("pose_scale", 0.1, label="Head motion", info="0: none, 1: natural, 2: lively.")
+            with gr.Row():
+                fps = _number("fps", label="Frames per second", min_width=200)
+                seed = _number("seed", label="Seed", min_width=200, info="Blinks and head drift.")
+        go = gr.Button("Render", variant="primary", elem_id="render")
+    return _SpeechColumn(audio=audio, text=text, voice=voice, emotion=emotion, label=label, understood=understood,
+                         fixed=fixed, intensity=intensity, timeline=timeline, size=size, still=still,
+                         face_index=face_index, pose_scale=pose_scale, fps=fps, seed=seed, go=go)
+
+
+def _result_column(config: ServeConfig) -> _ResultColumn:
+    """Lay out the result column: the video with its download button, the summary and the server's limits."""
+    with gr.Column(scale=1, min_width=280):
+        video = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="result")
+        summary = gr.Markdown("", elem_id="summary")
+        gr.Markdown(f"Limits: portrait {config.max_portrait_mb:g} MB, audio {config.max_audio_mb:g} MB "
+                    f"and {config.max_audio_seconds:g} s, text {config.max_text_chars} characters.",
+                    elem_id="limits")
+    return _ResultColumn(video, summary)
+
+
+def _wire_events(config: ServeConfig, handlers: _Handlers, p: _PortraitColumn, s: _SpeechColumn,
+                 r: _ResultColumn) -> None:
+    """Connect the columns' events: face preview, MEAD label, intensity switch, emotion read-out and render."""
+    for trigger in (p.portrait.change, s.face_index.change):
+        trigger(handlers.preview, [p.portrait, s.face_index], [p.face, p.face_status], show_progress="minimal",
+                trigger_mode="always_last", concurrency_id="preview")
+    s.label.change(lambda v: v or gr.skip(), s.label, s.emotion, show_progress="hidden", queue=False)
+    s.fixed.change(lambda f: gr.update(interactive=bool(f)), s.fixed, s.intensity, show_progress="hidden",
+                   queue=False)
+    for trigger in (s.emotion.change, s.timeline.change, s.fixed.change, s.intensity.change):
+        trigger(handlers.readout, [s.emotion, s.timeline, s.fixed, s.intensity], s.understood, show_progress="hidden",
+                trigger_mode="always_last", concurrency_id="readout", concurrency_limit=4)
+    s.go.click(lambda: "", None, r.summary, show_progress="hidden", queue=False).then(
+        handlers.render, [p.portrait, s.audio, s.text, s.voice, s.emotion, s.timeline, s.fixed, s.intensity,
+                          s.still, s.pose_scale, s.size, s.face_index, s.fps, s.seed], [r.video, r.summary],
+        concurrency_limit=config.concurrency, concurrency_id="render", api_name="render")
 
 
 def _warm_up() -> None:
