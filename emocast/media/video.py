@@ -26,10 +26,18 @@ class VideoWriter:
         audio: ``float32`` mono waveform at ``sr`` Hz, or ``None`` for no audio track.
         sr: audio sample rate in Hz.
         crf: x264 constant rate factor (lower is better quality; 18 is visually lossless).
+        preset: x264 speed preset.
+        threaded: encode in a background thread (frames wait in a queue of :data:`QUEUE_FRAMES`),
+            so rendering and encoding use two cores; errors of the encoder surface in :meth:`write`
+            or :meth:`close`.
     """
 
+    QUEUE_FRAMES = 8
+    """Frames that may wait for the encoder thread (bounded: a slow encoder slows the renderer down
+    instead of filling memory)."""
+
     def __init__(self, path, width: int, height: int, fps: int = 25, audio: np.ndarray | None = None,
-                 sr: int = SAMPLE_RATE, crf: int = 18, preset: str = "veryfast"):
+                 sr: int = SAMPLE_RATE, crf: int = 18, preset: str = "veryfast", threaded: bool = True):
         import av
 
         self.path = check_writable(path)
@@ -54,21 +62,63 @@ class VideoWriter:
             self._a.bit_rate = 128000
         self.n_frames = 0
         self._closed = False
+        self._queue = self._thread = self._error = None
+        if threaded:
+            import queue
+            import threading
+
+            self._queue = queue.Queue(maxsize=self.QUEUE_FRAMES)
+            self._thread = threading.Thread(target=self._encode_loop, name="emocast-encoder", daemon=True)
+            self._thread.start()
 
     def write(self, frame: np.ndarray) -> None:
-        """Append one ``uint8`` RGB frame of shape ``(height, width, 3)``."""
-        import av
+        """Append one ``uint8`` RGB frame of shape ``(height, width, 3)``.
 
+        Raises:
+            ValueError: a frame of another size.
+            Exception: what the encoder thread raised, if it failed.
+        """
         if frame.shape[:2] != (self.height, self.width):
             raise ValueError(f"frame shape {frame.shape} != ({self.height}, {self.width}, 3)")
+        frame = np.array(frame, dtype=np.uint8, copy=True)  # the caller may reuse its buffer
+        if self._queue is None:
+            self._encode(frame, self.n_frames)
+        else:
+            self._raise_encoder_error()
+            self._queue.put((frame, self.n_frames))
+        self.n_frames += 1
+
+    def _encode(self, frame: np.ndarray, index: int) -> None:
+        import av
+
         if (self.enc_w, self.enc_h) != (self.width, self.height):
             frame = np.pad(frame, ((0, self.enc_h - self.height), (0, self.enc_w - self.width), (0, 0)), mode="edge")
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame, dtype=np.uint8), format="rgb24")
-        vf.pts = self.n_frames
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        vf.pts = index
         vf.time_base = Fraction(1, self.fps)
         for pkt in self._v.encode(vf):
             self._c.mux(pkt)
-        self.n_frames += 1
+
+    def _encode_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._encode(*item)
+                except BaseException as e:  # handed to the writing thread
+                    self._error = e
+
+    def _finish_thread(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_encoder_error(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def _write_audio(self) -> None:
         import av
@@ -86,20 +136,31 @@ class VideoWriter:
             self._c.mux(pkt)
 
     def close(self) -> str:
-        """Flush, mux the audio, and move the file onto ``path``. Returns ``path``."""
+        """Flush, mux the audio, and move the file onto ``path``. Returns ``path``.
+
+        Raises:
+            Exception: what the encoder raised (the partial file is removed first).
+        """
         if self._closed:
             return self.path
-        for pkt in self._v.encode(None):
-            self._c.mux(pkt)
-        if self._a is not None:
-            self._write_audio()
-        self._c.close()
+        try:
+            self._finish_thread()
+            self._raise_encoder_error()
+            for pkt in self._v.encode(None):
+                self._c.mux(pkt)
+            if self._a is not None:
+                self._write_audio()
+            self._c.close()
+        except BaseException:
+            self.abort()
+            raise
         self._closed = True
         os.replace(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
         """Drop the partial output."""
+        self._finish_thread()
         if not self._closed:
             try:
                 self._c.close()
