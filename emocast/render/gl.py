@@ -91,6 +91,22 @@ class GLRaster:
         self.ctx = ctx
         self.prog = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=FRAGMENT_SHADER)
         self._fbos: dict = {}
+        self._vbo = self._ibo = self._vao = None
+        self._capacity = (0, 0)  # (vertices, indices) the buffers hold
+
+    def _buffers(self, n_vertices: int, n_indices: int):
+        """Vertex and index buffers (and their vertex array) large enough, reused between calls."""
+        if n_vertices > self._capacity[0] or n_indices > self._capacity[1]:
+            for b in (self._vao, self._ibo, self._vbo):
+                if b is not None:
+                    b.release()
+            cap = (max(n_vertices, 2 * self._capacity[0]), max(n_indices, 2 * self._capacity[1]))
+            self._vbo = self.ctx.buffer(reserve=cap[0] * 16)
+            self._ibo = self.ctx.buffer(reserve=cap[1] * 4)
+            self._vao = self.ctx.vertex_array(self.prog, [(self._vbo, "2f 2f", "pos", "disp")],
+                                              index_buffer=self._ibo, index_element_size=4)
+            self._capacity = cap
+        return self._vbo, self._ibo, self._vao
 
     def _fbo(self, w: int, h: int):
         fbo = self._fbos.get((w, h))
@@ -118,22 +134,19 @@ class GLRaster:
             ``(displacement float32 (h, w, 2), covered bool (h, w))``; uncovered points are 0.
         """
         ctx = self.ctx
-        vbo = ctx.buffer(np.concatenate([points, disp], 1).astype("f4").tobytes())
-        ibo = ctx.buffer(np.ascontiguousarray(triangles, dtype="i4").tobytes())
-        vao = ctx.vertex_array(self.prog, [(vbo, "2f 2f", "pos", "disp")], index_buffer=ibo, index_element_size=4)
-        try:
-            self.prog["origin"].value = (float(ox), float(oy))
-            self.prog["step"].value = float(step)
-            self.prog["size"].value = (float(w), float(h))
-            fbo = self._fbo(w, h)
-            fbo.use()
-            ctx.viewport = (0, 0, w, h)
-            ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
-            fbo.clear(0.0, 0.0, 0.0, 0.0)
-            vao.render(mode=ctx.TRIANGLES)
-            out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
-        finally:
-            vao.release()
-            ibo.release()
-            vbo.release()
+        vertices = np.ascontiguousarray(np.concatenate([points, disp], 1), dtype="f4")
+        indices = np.ascontiguousarray(triangles, dtype="i4").reshape(-1)
+        vbo, ibo, vao = self._buffers(len(vertices), len(indices))
+        vbo.write(vertices.tobytes())
+        ibo.write(indices.tobytes())
+        self.prog["origin"].value = (float(ox), float(oy))
+        self.prog["step"].value = float(step)
+        self.prog["size"].value = (float(w), float(h))
+        fbo = self._fbo(w, h)
+        fbo.use()
+        ctx.viewport = (0, 0, w, h)
+        ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
+        fbo.clear(0.0, 0.0, 0.0, 0.0)
+        vao.render(mode=ctx.TRIANGLES, vertices=len(indices))
+        out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
         return np.ascontiguousarray(out[..., :2]), out[..., 2] > 0.5

@@ -125,15 +125,21 @@ class Warper:
         return cov
 
     def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
-                h: int) -> np.ndarray:
+                h: int, gl_order: np.ndarray | None = None) -> np.ndarray:
         """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
 
-        Only triangles flagged in ``ok`` (not folded over) are drawn; grid points no triangle covers
-        take the displacement of the nearest covered one.
+        Only triangles flagged in ``ok`` (not folded over) are drawn, larger ones first; grid points no
+        triangle covers take the displacement of the nearest covered one. ``gl_order``: with the OpenGL
+        rasteriser, every ``ok`` triangle in that order (it clips to the grid itself, so the per-grid
+        selection is skipped; the result is the same).
 
         Returns:
             ``float32 (h, w, 2)``.
         """
+        gl = raster() if self.rasteriser == "gl" else None
+        if gl is not None and gl_order is not None:
+            out, cov = gl.displacement(dst, disp, self.tris[gl_order], ox, oy, step, w, h)
+            return self._fill_holes(out, cov)
         tri_pts = dst[self.tris]
         lo, hi = tri_pts.min(1), tri_pts.max(1)
         x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
@@ -145,19 +151,20 @@ class Warper:
         e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
         area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
         order = sel[np.argsort(-area)]
-        gl = raster() if self.rasteriser == "gl" else None
         if gl is not None:
             out, cov = gl.displacement(dst, disp, self.tris[order], ox, oy, step, w, h)
         else:
             cov = self._raster_cpu(tri_pts, disp, order, out, ox, oy, step)
-        if not cov.any():
+        return self._fill_holes(out, cov)
+
+    @staticmethod
+    def _fill_holes(out: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        """Holes (the mouth opening) copy the displacement of the nearest covered grid point: they sample
+        the lip edge, never a far-off pixel an extrapolated triangle would reach."""
+        if not cov.any() or cov.all():
             return out
-        if not cov.all():
-            # Holes (the mouth opening) copy the displacement of the nearest covered pixel: they sample
-            # the lip edge, never a far-off pixel an extrapolated triangle would reach.
-            _, (iy, ix) = distance_transform_edt(~cov, return_indices=True)
-            out = out[iy, ix]
-        return out
+        _, (iy, ix) = distance_transform_edt(~cov, return_indices=True)
+        return out[iy, ix]
 
     def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> tuple[np.ndarray, np.ndarray]:
         """Source coordinates for every pixel of the head region.
@@ -173,8 +180,13 @@ class Warper:
         disp = self.src - dst
         # Triangles folded over at the target (thin lip-corner triangles when the lips close) are left
         # out: their pixels would sample far-off places; the holes take the nearest good displacement.
-        ok = self._signed_area(dst) * self.sign > 1e-6
-        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh)
+        area = self._signed_area(dst)
+        ok = area * self.sign > 1e-6
+        gl_order = None
+        if self.rasteriser == "gl":
+            good = np.nonzero(ok)[0]
+            gl_order = good[np.argsort(-np.abs(area[good]), kind="stable")]
+        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh, gl_order)
         d = cv2.GaussianBlur(d, (0, 0), 0.7)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         full_w, full_h = int(round((self.gw - 1) * self.step)) + 1, int(round((self.gh - 1) * self.step)) + 1
@@ -185,7 +197,7 @@ class Warper:
             if bx1 - bx0 < 2 or by1 - by0 < 2:
                 continue
             dd[by0 - self.y0:by1 - self.y0, bx0 - self.x0:bx1 - self.x0] = self._raster(
-                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0)
+                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0, gl_order)
         return self.px + dd[..., 0], self.py + dd[..., 1]
 
     def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
