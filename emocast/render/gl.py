@@ -90,7 +90,8 @@ class GLRaster:
     def __init__(self, ctx):
         self.ctx = ctx
         self.prog = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=FRAGMENT_SHADER)
-        self._fbos: dict = {}
+        self._fbo_obj = self._fbo_tex = None
+        self._fbo_size = (0, 0)
         self._vbo = self._ibo = self._vao = None
         self._capacity = (0, 0)  # (vertices, indices) the buffers hold
 
@@ -109,14 +110,18 @@ class GLRaster:
         return self._vbo, self._ibo, self._vao
 
     def _fbo(self, w: int, h: int):
-        fbo = self._fbos.get((w, h))
-        if fbo is None:
-            if len(self._fbos) > 16:  # sizes change with the lip and eye boxes: keep a few
-                for old in self._fbos.values():
-                    old.release()
-                self._fbos.clear()
-            fbo = self._fbos[(w, h)] = self.ctx.framebuffer(color_attachments=[self.ctx.texture((w, h), 4, dtype="f4")])
-        return fbo
+        """A float framebuffer at least ``w x h`` (one, grown when a grid is larger; a draw uses its
+        lower-left ``w x h`` corner), so grids of changing size allocate nothing per frame."""
+        cw, ch = self._fbo_size
+        if w > cw or h > ch:
+            if self._fbo_obj is not None:
+                self._fbo_obj.release()
+                self._fbo_tex.release()
+            cw, ch = max(w, cw), max(h, ch)
+            self._fbo_tex = self.ctx.texture((cw, ch), 4, dtype="f4")
+            self._fbo_obj = self.ctx.framebuffer(color_attachments=[self._fbo_tex])
+            self._fbo_size = (cw, ch)
+        return self._fbo_obj
 
     def displacement(self, points: np.ndarray, disp: np.ndarray, triangles: np.ndarray, ox: float, oy: float,
                      step: float, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -148,5 +153,5 @@ class GLRaster:
         ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
         fbo.clear(0.0, 0.0, 0.0, 0.0)
         vao.render(mode=ctx.TRIANGLES, vertices=len(indices))
-        out = np.frombuffer(fbo.read(components=4, dtype="f4"), np.float32).reshape(h, w, 4)
+        out = np.frombuffer(fbo.read(viewport=(0, 0, w, h), components=4, dtype="f4"), np.float32).reshape(h, w, 4)
         return np.ascontiguousarray(out[..., :2]), out[..., 2] > 0.5

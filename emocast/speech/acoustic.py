@@ -4,6 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 
+ROWS_PER_BLOCK = 2048
+"""Analysis frames computed at once by :func:`frame_rms_db` (about 6 MB of float64 temporaries at
+16 kHz), so 10 minutes of audio need no more memory than 20 seconds."""
+
+
 def frame_rms_db(wav: np.ndarray, sr: int = 16000, hop_s: float = 0.01, win_s: float = 0.025) -> np.ndarray:
     """Short-time RMS level.
 
@@ -20,9 +25,13 @@ def frame_rms_db(wav: np.ndarray, sr: int = 16000, hop_s: float = 0.01, win_s: f
     win = max(hop, int(round(sr * win_s)))
     n_frames = int(np.ceil(len(wav) / hop))
     pad = np.pad(wav.astype(np.float64), (win // 2, win))
-    idx = np.arange(n_frames)[:, None] * hop + np.arange(win)[None, :]
-    seg = pad[idx] * np.hanning(win)[None, :]
-    rms = np.sqrt((seg ** 2).sum(1) / (np.hanning(win) ** 2).sum() + 1e-12)
+    window = np.hanning(win)
+    rms = np.empty(n_frames, np.float64)
+    for a in range(0, n_frames, ROWS_PER_BLOCK):  # blocks of frames: memory bounded on long audio
+        b = min(a + ROWS_PER_BLOCK, n_frames)
+        idx = np.arange(a, b)[:, None] * hop + np.arange(win)[None, :]
+        seg = pad[idx] * window[None, :]
+        rms[a:b] = np.sqrt((seg ** 2).sum(1) / (window ** 2).sum() + 1e-12)
     return np.maximum(20 * np.log10(rms + 1e-10), -100.0).astype(np.float32)
 
 
