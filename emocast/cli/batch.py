@@ -19,6 +19,9 @@ examples:
   emocast batch jobs.jsonl -o out/ --ray              # a local Ray; --ray ray://head:10001 for a cluster
   emocast batch jobs.csv -o out/ --retry              # again: finished jobs are skipped, failed ones redone
 
+On a Ray cluster every node needs emocast installed and the job list's files and OUT/ at the same
+paths (a shared file system); the driver (this command) writes the table.
+
 The job table is OUT/jobs.sqlite (status, attempts, error, timings, output hash per job). Exit status
 1 when any job failed, 2 when the job list has bad rows (all are listed, by line).
 """
