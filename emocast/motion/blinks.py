@@ -1,11 +1,47 @@
-"""Eye blinks: spontaneous blink timing and the lid-closure curve (AU43)."""
+"""Eye blinks: spontaneous blink timing and the lid-closure curve (AU43).
+
+The timing rules and the lid's travel are the fields of :class:`BlinkConfig`.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 
+@dataclass(frozen=True)
+class BlinkConfig:
+    """Tuned constants of :func:`blink_curve` (times in seconds, shares and exponents unitless)."""
+
+    first_min_s: float = 0.4
+    """Earliest time (s) of the first blink."""
+    first_max_s: float = 2.5
+    """Latest time (s) of the first blink (sooner when the mean interval is shorter)."""
+    end_margin_s: float = 0.1
+    """No blink starts in this last stretch (s) of the clip."""
+    pause_snap_s: float = 0.6
+    """A blink in speech this close (s) to a pause moves to the pause's middle (people blink at phrase boundaries)."""
+    min_separation_s: float = 1.0
+    """Least time (s) between two blinks; one moved closer than this to the previous one is dropped."""
+    min_interval_s: float = 1.2
+    """Shortest drawn inter-blink interval (s)."""
+    interval_shape: float = 4.0
+    """Shape of the gamma distribution of the intervals (unitless; its scale is mean / shape, keeping the mean)."""
+    closing_share: float = 0.35
+    """Share of a blink's duration spent closing (unitless): blinks close fast (about 1/3) ..."""
+    opening_share: float = 0.65
+    """... and open slower (about 2/3; unitless share of the duration)."""
+    lid_exponent: float = 1.5
+    """Exponent on the sine-eased lid travel, closure = sin(pi/2 * progress) ** this (unitless)."""
+
+
+BLINKS = BlinkConfig()
+"""The default blink constants."""
+
+
 def blink_curve(n_frames: int, fps: float, rng: np.random.Generator, rate_per_min: float = 17.0,
-                speech: list[tuple[float, float]] | None = None, duration_s: float = 0.22) -> np.ndarray:
+                speech: list[tuple[float, float]] | None = None, duration_s: float = 0.22,
+                config: BlinkConfig = BLINKS) -> np.ndarray:
     """Lid closure per frame (0 open, 1 shut) with spontaneous blinks.
 
     Inter-blink intervals are gamma-distributed around ``60 / rate_per_min`` seconds (at least 1.2 s);
@@ -20,28 +56,31 @@ def blink_curve(n_frames: int, fps: float, rng: np.random.Generator, rate_per_mi
         rate_per_min: mean blinks per minute (people: 15-20 at rest).
         speech: voice-activity segments in seconds.
         duration_s: duration of one blink in seconds.
+        config: tuned constants (:class:`BlinkConfig`).
 
     Returns:
         ``float32 (n_frames,)``.
     """
+    c = config
     T = n_frames / fps
-    mean = 60.0 / max(rate_per_min, 1.0)
+    mean = 60.0 / max(rate_per_min, 1.0)  # seconds per minute / blinks per minute
     times = []
-    t = rng.uniform(0.4, min(mean, 2.5))
-    pauses = [(b, c) for (_, b), (c, _) in zip(speech[:-1], speech[1:])] if speech and len(speech) > 1 else []
-    while t < T - 0.1:
+    t = rng.uniform(c.first_min_s, min(mean, c.first_max_s))
+    gaps = zip(speech[:-1], speech[1:]) if speech and len(speech) > 1 else []
+    pauses = [(end, start) for (_, end), (start, _) in gaps]
+    while t < T - c.end_margin_s:
         for a, b in pauses:
-            if a - 0.6 <= t <= b + 0.6 and not a <= t <= b:
+            if a - c.pause_snap_s <= t <= b + c.pause_snap_s and not a <= t <= b:
                 t = (a + b) / 2
                 break
-        if not times or t - times[-1] >= 1.0:
+        if not times or t - times[-1] >= c.min_separation_s:
             times.append(t)
-        t += max(1.2, rng.gamma(4.0, mean / 4.0))
+        t += max(c.min_interval_s, rng.gamma(c.interval_shape, mean / c.interval_shape))
     curve = np.zeros(n_frames, np.float32)
     ft = (np.arange(n_frames) + 0.5) / fps
-    close, open_ = duration_s * 0.35, duration_s * 0.65
+    close, open_ = duration_s * c.closing_share, duration_s * c.opening_share
     for t0 in times:
         x = ft - t0
-        c = np.where(x < 0, np.clip(1 + x / close, 0, 1), np.clip(1 - x / open_, 0, 1))
-        curve = np.maximum(curve, np.sin(np.pi / 2 * c) ** 1.5)
+        p = np.where(x < 0, np.clip(1 + x / close, 0, 1), np.clip(1 - x / open_, 0, 1))
+        curve = np.maximum(curve, np.sin(np.pi / 2 * p) ** c.lid_exponent)
     return curve

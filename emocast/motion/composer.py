@@ -1,4 +1,8 @@
-"""Compose per-frame face motion: expression (emotion AUs) + speech (mouth AUs) + blinks + head pose."""
+"""Compose per-frame face motion: expression (emotion AUs) + speech (mouth AUs) + blinks + head pose.
+
+The composition's tuned constants, and the configs of the stages it calls, are the fields of
+:class:`ComposeConfig`.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,9 +13,9 @@ from ..emotion.aus import dynamics, to_action_units
 from ..emotion.track import EmotionTrack
 from ..speech.analyse import SpeechAnalysis
 from ..rig import AU_INDEX, teeth_rows
-from .blinks import blink_curve
-from .pose import head_pose
-from .visemes import MOUTH_AUS, mouth_curves
+from .blinks import BLINKS, BlinkConfig, blink_curve
+from .pose import POSE, PoseConfig, head_pose
+from .visemes import MOUTH_AUS, VISEMES, VisemeConfig, mouth_curves
 
 
 @dataclass
@@ -41,6 +45,32 @@ class FaceMotion:
         return self.aus[:, AU_INDEX[name]]
 
 
+@dataclass(frozen=True)
+class ComposeConfig:
+    """Tuned constants of :func:`compose`, and the configs of the motion stages it runs."""
+
+    ease_in_s: float = 0.4
+    """Time (s) over which the expression eases in at the start, so the first frame is the portrait."""
+    shut_aus: tuple[str, ...] = ("AU25", "AU26", "AU20", "AU16", "AU10")
+    """AUs a bilabial closure takes away, whatever the emotion: what parts the lips, and the stretch (AU20)."""
+    stretch_shut_share: float = 0.6
+    """Share (unitless) of the AU20 stretch a bilabial takes away: the stretch of fear only eases."""
+    au_min: float = -0.2
+    """Lowest composed AU activation (AU units)."""
+    au_max: float = 1.3
+    """Highest composed AU activation (AU units)."""
+    visemes: VisemeConfig = VISEMES
+    """Constants of the mouth motion (:func:`~emocast.motion.visemes.mouth_curves`)."""
+    blinks: BlinkConfig = BLINKS
+    """Constants of the blinks (:func:`~emocast.motion.blinks.blink_curve`)."""
+    pose: PoseConfig = POSE
+    """Constants of the head motion (:func:`~emocast.motion.pose.head_pose`)."""
+
+
+COMPOSE = ComposeConfig()
+"""The default composition constants."""
+
+
 def _ease(x: np.ndarray, n: int) -> np.ndarray:
     """Expression onset at the start: ease in over ``n`` frames so the first frame is the portrait."""
     r = np.clip(np.arange(len(x)) / max(n, 1), 0, 1)
@@ -48,7 +78,8 @@ def _ease(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: float = 25.0, still: bool = False,
-            pose_scale: float = 1.0, seed: int = 0, expression_gain: float = 1.0) -> FaceMotion:
+            pose_scale: float = 1.0, seed: int = 0, expression_gain: float = 1.0,
+            config: ComposeConfig = COMPOSE) -> FaceMotion:
     """Build the face motion of a video.
 
     Args:
@@ -61,23 +92,25 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
         seed: random seed of blinks and head drift (same seed, same video).
         expression_gain: scale on the emotion's action units, not on speech, blinks or head motion
             (:meth:`emocast.rig.FaceRig.expression_gain`).
+        config: tuned constants (:class:`ComposeConfig`).
 
     Returns:
         :class:`FaceMotion`.
     """
+    c = config
     rng = np.random.default_rng(seed)
-    aus = _ease(to_action_units(track) * np.float32(expression_gain), int(0.4 * fps))
+    aus = _ease(to_action_units(track) * np.float32(expression_gain), int(c.ease_in_s * fps))
     mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
-                               smooth_s=dynamics(track, "smooth"))
+                               smooth_s=dynamics(track, "smooth"), config=c.visemes)
     cols = [AU_INDEX[a] for a in MOUTH_AUS]
     # Speech adds to the expression's own mouth posture; a bilabial shuts the lips whatever the emotion:
     # what parts them (jaw, lips apart, the raised upper lip of disgust, the lowered lower lip) goes
     # for its frames; the stretch of fear only eases.
     aus[:, cols] = aus[:, cols] + mouth
-    for a in ("AU25", "AU26", "AU20", "AU16", "AU10"):
-        aus[:, AU_INDEX[a]] *= 1 - shut * (0.6 if a == "AU20" else 1.0)
+    for a in c.shut_aus:
+        aus[:, AU_INDEX[a]] *= 1 - shut * (c.stretch_shut_share if a == "AU20" else 1.0)
     rate = float(np.mean(dynamics(track, "blink")))
-    blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech)
+    blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech, config=c.blinks)
     k = AU_INDEX["AU43"]
     aus[:, k] = 1 - (1 - np.clip(aus[:, k], 0, 1)) * (1 - blink)
     if still:
@@ -85,7 +118,7 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
     else:
         pose = head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
                          scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
-                         pitch_offset=pose_scale * dynamics(track, "pitch"))
+                         pitch_offset=pose_scale * dynamics(track, "pitch"), config=c.pose)
     upper, lower = teeth_rows(aus)
-    return FaceMotion(aus=np.clip(aus, -0.2, 1.3).astype(np.float32), pose=pose, upper_teeth=upper,
+    return FaceMotion(aus=np.clip(aus, c.au_min, c.au_max).astype(np.float32), pose=pose, upper_teeth=upper,
                       lower_teeth=lower, fps=fps)

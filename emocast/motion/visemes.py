@@ -4,9 +4,11 @@ Each ARPAbet phone has a mouth target over the mouth AUs (jaw drop AU26, lips pa
 pucker AU18, press AU24, upper lip raise AU10). Targets are laid out at 100 Hz, blended with a
 Gaussian kernel (coarticulation: neighbouring phones shape each other; Cohen & Massaro 1993 in its
 simplest form), scaled by loudness, then bilabials (p/b/m) force the lips shut and silence relaxes
-them, so closures are never smoothed away.
+them, so closures are never smoothed away. The tuned gains and limits are the fields of :class:`VisemeConfig`.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,8 +43,50 @@ def viseme_target(label: str) -> np.ndarray:
     return np.asarray(_T.get(label, _T["AH"]), np.float32)
 
 
+@dataclass(frozen=True)
+class VisemeConfig:
+    """Tuned constants of :func:`mouth_curves`.
+
+    Activations are in AU units (0 rest, 1 full); loudness is the 0-1 envelope of
+    :class:`~emocast.speech.analyse.SpeechAnalysis`; gains are unitless factors on an activation.
+    """
+
+    hop_s: float = 0.01
+    """Time step (s) of the grid the phone targets are laid out on (100 Hz hops)."""
+    jaw_gain_base: float = 0.45
+    """Jaw (AU26) gain at silence (unitless): quiet speech barely moves the jaw."""
+    jaw_gain_per_loudness: float = 0.9
+    """Jaw (AU26) gain added per unit of loudness (unitless): loudness opens the jaw further."""
+    jaw_gain_min: float = 0.3
+    """Lowest jaw (AU26) gain (unitless)."""
+    jaw_gain_max: float = 1.25
+    """Highest jaw (AU26) gain (unitless)."""
+    lips_gain_base: float = 0.6
+    """Lips-part (AU25) gain at silence (unitless)."""
+    lips_gain_per_loudness: float = 0.6
+    """Lips-part (AU25) gain added per unit of loudness (unitless)."""
+    lips_gain_min: float = 0.4
+    """Lowest lips-part (AU25) gain (unitless)."""
+    lips_gain_max: float = 1.1
+    """Highest lips-part (AU25) gain (unitless)."""
+    frame_subsamples: int = 4
+    """Samples of the 100 Hz curves averaged per video frame, evenly spread over the frame's span (count)."""
+    shut_spread_kernel: tuple[float, float, float] = (0.25, 0.5, 0.25)
+    """Weights (unitless) over the previous, same and next frame that spread a bilabial closure to its neighbours."""
+    shut_spread_gain: float = 0.6
+    """How firmly (0-1, unitless) the spread closure shuts the frames next to a bilabial."""
+    closure_press: float = 0.35
+    """Least lip press (AU24 activation) on the frames a bilabial shuts."""
+    max_activation: float = 1.2
+    """Upper limit of the mouth activations (AU units)."""
+
+
+VISEMES = VisemeConfig()
+"""The default viseme constants."""
+
+
 def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: np.ndarray | float = 1.0,
-                 smooth_s: np.ndarray | float = 0.035) -> np.ndarray:
+                 smooth_s: np.ndarray | float = 0.035, config: VisemeConfig = VISEMES) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame mouth action units from phone timings and loudness.
 
     Args:
@@ -52,13 +96,15 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
         amplitude: speech motion gain, scalar or ``(n_frames,)`` (emotion: anger > 1, sadness < 1).
         smooth_s: coarticulation kernel sigma in seconds, scalar or ``(n_frames,)`` (sadness slower);
             one kernel serves the clip, of the mean width.
+        config: tuned constants (:class:`VisemeConfig`).
 
     Returns:
         ``(curves, shut)``: ``float32 (n_frames, 6)`` activations over :data:`MOUTH_AUS` (the AU25/AU26
         columns are 0 on frames whose centre falls in a bilabial phone) and ``float32 (n_frames,)``,
         how firmly the lips must be shut on each frame (1 on bilabials).
     """
-    hop = 0.01
+    c = config
+    hop = c.hop_s
     n = int(np.ceil(n_frames / fps / hop)) + 1
     tgt = np.zeros((n, len(MOUTH_AUS)), np.float32)
     bil = np.zeros(n, np.float32)
@@ -74,11 +120,12 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
     k = _gauss_kernel(float(np.mean(smooth_s)) / hop)
     sm = np.stack([np.convolve(np.pad(tgt[:, j], len(k) // 2, mode="edge"), k, mode="valid") for j in range(tgt.shape[1])], 1)
     # Loudness opens the jaw further; quiet speech barely moves it.
-    gain = np.clip(0.45 + 0.9 * env, 0.3, 1.25)
+    gain = np.clip(c.jaw_gain_base + c.jaw_gain_per_loudness * env, c.jaw_gain_min, c.jaw_gain_max)
     sm[:, 0] *= gain
-    sm[:, 1] *= np.clip(0.6 + 0.6 * env, 0.4, 1.1)
+    sm[:, 1] *= np.clip(c.lips_gain_base + c.lips_gain_per_loudness * env, c.lips_gain_min, c.lips_gain_max)
     # Per video frame: average over the frame's span.
-    idx = (np.arange(n_frames)[:, None] / fps / hop + np.arange(4)[None, :] * (1 / fps / hop / 4)).astype(int)
+    m = c.frame_subsamples
+    idx = (np.arange(n_frames)[:, None] / fps / hop + np.arange(m)[None, :] * (1 / fps / hop / m)).astype(int)
     idx = np.clip(idx, 0, n - 1)
     out = sm[idx].mean(1)
     amp = np.broadcast_to(np.asarray(amplitude, np.float32), (n_frames,))
@@ -86,12 +133,12 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
     # Bilabials shut the lips on the frames they cover (sampled at the frame centre and its span).
     centre = np.clip(((np.arange(n_frames) + 0.5) / fps / hop).astype(int), 0, n - 1)
     closed = np.maximum(bil[centre], bil[idx].mean(1) >= 0.5)
-    soft = np.convolve(closed.astype(np.float32), [0.25, 0.5, 0.25], mode="same")
-    shut = np.maximum(closed, soft * 0.6)
+    soft = np.convolve(closed.astype(np.float32), c.shut_spread_kernel, mode="same")
+    shut = np.maximum(closed, soft * c.shut_spread_gain)
     out[:, 0] *= 1 - shut
     out[:, 1] *= 1 - shut
-    out[:, 4] = np.maximum(out[:, 4], closed * 0.35)
-    return np.clip(out, 0.0, 1.2).astype(np.float32), shut.astype(np.float32)
+    out[:, 4] = np.maximum(out[:, 4], closed * c.closure_press)
+    return np.clip(out, 0.0, c.max_activation).astype(np.float32), shut.astype(np.float32)
 
 
 def _gauss_kernel(sigma: float) -> np.ndarray:
