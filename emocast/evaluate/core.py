@@ -68,84 +68,116 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
         InputError: unknown emotion, no face in the portrait, bad SyncNet/Inception file or
             reference folder, FID asked with only one of inception/reference.
     """
-    intended_class(emotion)  # validate early
+    _check_request(emotion, inception, reference)
+    # load user weights first: a bad path should fail before minutes of judging
+    sync_model = _user_syncnet(syncnet, fps)
+    inc_model, ref = _user_inception(inception, reference, frames)
+    res: dict = {"video": _video_facts(frames, fps, wav)}
+    timing: dict[str, float] = {}
+    bar = _judging_bar(len(frames)) if progress else None
+    tick = (lambda i: bar.update(1)) if bar else None
+    track = _timed(timing, "dlib_landmarks", dlib_face.track, frames, progress=tick)
+    res["emotion"] = _timed(timing, "emotion", _emotion, frames, emotion, bar)
+    if bar:
+        bar.close()
+    res["identity"] = _timed(timing, "identity", judge_identity, portrait, frames, track=track,
+                             portrait_name=portrait_name)
+    speech = _timed(timing, "speech_analysis", _speech, wav, transcript, fps)
+    res["lip_sync"] = _timed(timing, "lip_sync", _lip_sync, frames, fps, wav, track, speech, sync_model)
+    res["stability"] = _timed(timing, "stability", judge_stability, frames, track.landmarks)
+    if inc_model is not None:
+        res["fid"] = _timed(timing, "fid", _fid, inc_model, frames, ref, inception)
+    res["timing_s"] = {k: round(v, 3) for k, v in timing.items()}
+    return res
+
+
+def _check_request(emotion: str | None, inception: str | None, reference: str | None) -> None:
+    """Fail early on an unknown emotion, or on FID asked with only one of its two inputs."""
+    intended_class(emotion)
     if (inception is None) != (reference is None):
         raise InputError("--inception" if inception is None else "--reference",
                          "FID needs both --inception (weights) and --reference (folder)")
-    # load user weights first: a bad path should fail before minutes of judging
-    sync_model = inc_model = ref = None
-    if syncnet is not None:
-        from .syncnet import load_syncnet
 
-        sync_model = load_syncnet(syncnet)
-        if abs(fps - 25.0) > 0.01:
-            raise InputError("--syncnet", f"SyncNet scores need a 25 fps video (this one is {fps:g} fps)")
-    if inception is not None:
-        from .fid import load_inception, load_reference
 
-        inc_model = load_inception(inception)
-        ref = load_reference(reference, size=(frames.shape[2], frames.shape[1]))
-    timing: dict[str, float] = {}
+def _user_syncnet(syncnet: str | None, fps: float):
+    """The user's SyncNet (``None`` if not asked); its scores need a 25 fps video."""
+    if syncnet is None:
+        return None
+    from .syncnet import load_syncnet
+
+    sync_model = load_syncnet(syncnet)
+    if abs(fps - 25.0) > 0.01:
+        raise InputError("--syncnet", f"SyncNet scores need a 25 fps video (this one is {fps:g} fps)")
+    return sync_model
+
+
+def _user_inception(inception: str | None, reference: str | None, frames: np.ndarray):
+    """The user's Inception and the reference images at the video's size, or ``(None, None)``."""
+    if inception is None:
+        return None, None
+    from .fid import load_inception, load_reference
+
+    inc_model = load_inception(inception)
+    return inc_model, load_reference(reference, size=(frames.shape[2], frames.shape[1]))
+
+
+def _video_facts(frames: np.ndarray, fps: float, wav: np.ndarray) -> dict:
+    """Frames, fps, durations and size of the video, with a note when video and audio lengths differ."""
     t_all = len(frames)
-    res: dict = {"video": {"frames": int(t_all), "fps": float(fps), "duration_s": round(t_all / fps, 3),
-                           "audio_s": round(len(wav) / 16000, 3),
-                           "size": [int(frames.shape[2]), int(frames.shape[1])]}}
+    facts = {"frames": int(t_all), "fps": float(fps), "duration_s": round(t_all / fps, 3),
+             "audio_s": round(len(wav) / 16000, 3), "size": [int(frames.shape[2]), int(frames.shape[1])]}
     if abs(t_all / fps - len(wav) / 16000) > 0.25:
-        res["video"]["note"] = "video and audio durations differ by more than 0.25 s"
+        facts["note"] = "video and audio durations differ by more than 0.25 s"
+    return facts
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=2 * t_all, desc="judging frames", unit="frame", leave=False)
-    tick = (lambda i: bar.update(1)) if bar else None
+def _judging_bar(t_all: int):
+    """tqdm bar over the two per-frame passes (landmarks, emotion)."""
+    from tqdm import tqdm
 
+    return tqdm(total=2 * t_all, desc="judging frames", unit="frame", leave=False)
+
+
+def _timed(timing: dict[str, float], key: str, fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)``, its wall-clock seconds recorded as ``timing[key]``."""
     t0 = time.perf_counter()
-    track = dlib_face.track(frames, progress=tick)
-    timing["dlib_landmarks"] = time.perf_counter() - t0
+    out = fn(*args, **kwargs)
+    timing[key] = time.perf_counter() - t0
+    return out
 
-    t0 = time.perf_counter()
-    stride = max(1, math.ceil(t_all / MAX_EMOTION_FRAMES))
+
+def _emotion(frames: np.ndarray, emotion: str | None, bar) -> dict:
+    """Emotion judge on every k-th frame (at most :data:`MAX_EMOTION_FRAMES` of them)."""
+    stride = max(1, math.ceil(len(frames) / MAX_EMOTION_FRAMES))
     probs = frame_probs(frames, stride=stride, progress=(lambda i: bar.update(stride)) if bar else None)
-    res["emotion"] = judge_emotion(probs[::stride], emotion)
-    res["emotion"]["frame_stride"] = stride
-    timing["emotion"] = time.perf_counter() - t0
-    if bar:
-        bar.close()
+    res = judge_emotion(probs[::stride], emotion)
+    res["frame_stride"] = stride
+    return res
 
-    t0 = time.perf_counter()
-    res["identity"] = judge_identity(portrait, frames, track=track, portrait_name=portrait_name)
-    timing["identity"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    phones, env, bil, ov, source = _speech(wav, transcript, fps)
-    timing["speech_analysis"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+def _lip_sync(frames: np.ndarray, fps: float, wav: np.ndarray, track, speech: tuple, sync_model) -> dict:
+    """Lip-sync judge on the tracked landmarks and the analysed speech, plus LSE-D/LSE-C with SyncNet."""
+    phones, env, bil, ov, source = speech
     kw = {} if bil is None else {"bilabials": bil, "open_vowels": ov}
-    res["lip_sync"] = judge_lip_sync(track.landmarks, fps, wav, phones=phones, envelope=env, **kw)
-    res["lip_sync"]["phone_source"] = source
+    res = judge_lip_sync(track.landmarks, fps, wav, phones=phones, envelope=env, **kw)
+    res["phone_source"] = source
     if sync_model is not None:
         from .syncnet import face_crops, lse
 
         if not track.found.any():
-            res["lip_sync"].update(lse_d=None, lse_c=None)
+            res.update(lse_d=None, lse_c=None)
         else:
-            res["lip_sync"].update(lse(sync_model, face_crops(frames, track.boxes), wav))
-            res["lip_sync"]["lse_judge"] = "SyncNet (user weights), Wav2Lip LSE protocol"
-    timing["lip_sync"] = time.perf_counter() - t0
+            res.update(lse(sync_model, face_crops(frames, track.boxes), wav))
+            res["lse_judge"] = "SyncNet (user weights), Wav2Lip LSE protocol"
+    return res
 
-    t0 = time.perf_counter()
-    res["stability"] = judge_stability(frames, track.landmarks)
-    timing["stability"] = time.perf_counter() - t0
 
-    if inc_model is not None:
-        from .fid import fid
+def _fid(inc_model, frames: np.ndarray, ref, inception: str) -> dict:
+    """FID of (at most about 200 of) the frames against the reference images."""
+    from .fid import fid
 
-        t0 = time.perf_counter()
-        res["fid"] = fid(inc_model, frames[:: max(1, t_all // 200)], ref)
-        res["fid"]["judge"] = f"Inception features ({os.path.basename(os.fspath(inception))})"
-        timing["fid"] = time.perf_counter() - t0
-    res["timing_s"] = {k: round(v, 3) for k, v in timing.items()}
+    res = fid(inc_model, frames[:: max(1, len(frames) // 200)], ref)
+    res["judge"] = f"Inception features ({os.path.basename(os.fspath(inception))})"
     return res
 
 
