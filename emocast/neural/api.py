@@ -30,7 +30,7 @@ def _face_landmarks(image: np.ndarray):
     """MediaPipe mesh from the face stage when it is available, else None."""
     try:
         from emocast import face as face_stage
-        return np.asarray(face_stage.analyse(image).landmarks, np.float32)
+        return np.asarray(face_stage.analyse(image).landmarks, np.float32)[:, :2]  # x, y pixels (z dropped)
     except (ImportError, AttributeError):
         return None
 

@@ -24,7 +24,9 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
 
     Raises ``ValueError`` for other landmark counts.
     """
-    lm = np.asarray(landmarks, np.float32).reshape(-1, 2)
+    from .masks import points_2d
+
+    lm = points_2d(landmarks)
     if lm.shape[0] < 468:
         raise ValueError("five-point alignment needs a MediaPipe face mesh (468 or 478 landmarks)")
     eyes = sorted([lm[list(_EYE_A)].mean(0), lm[list(_EYE_B)].mean(0)], key=lambda p: p[0])
@@ -32,13 +34,28 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
     return np.stack([eyes[0], eyes[1], lm[_NOSE], mouth[0], mouth[1]]).astype(np.float32)
 
 
-def align_face(image: np.ndarray, points: np.ndarray, size: int = 112) -> np.ndarray:
-    """Warp ``uint8 (H, W, 3)`` so that ``points`` land on :data:`ARCFACE_TEMPLATE` -> ``(size, size, 3)``."""
-    m, _ = cv2.estimateAffinePartial2D(points.astype(np.float32), ARCFACE_TEMPLATE * (size / 112.0),
-                                       method=cv2.LMEDS)
-    if m is None:
+def similarity_to_template(points: np.ndarray, size: int = 112) -> np.ndarray:
+    """``float64 (2, 3)``: the least-squares similarity (rotation, uniform scale, translation; Umeyama
+    1991) taking the five ``points`` onto :data:`ARCFACE_TEMPLATE` scaled to ``size``, fitted to all
+    five points as insightface's ``norm_crop`` does (scikit-image's ``SimilarityTransform``); a robust
+    fit (LMEDS) could leave points out and align differently from the embeddings ArcFace was trained on.
+
+    Raises ``ValueError`` when the points are degenerate (all in one place).
+    """
+    from skimage.transform import SimilarityTransform
+
+    src = np.asarray(points, np.float64).reshape(5, 2)
+    tform = SimilarityTransform()
+    if not tform.estimate(src, ARCFACE_TEMPLATE.astype(np.float64) * (size / 112.0)) or \
+            not np.isfinite(tform.params).all():
         raise ValueError("face alignment failed")
-    return cv2.warpAffine(image, m, (size, size), borderValue=0.0)
+    return tform.params[:2]
+
+
+def align_face(image: np.ndarray, points: np.ndarray, size: int = 112) -> np.ndarray:
+    """Warp ``uint8 (H, W, 3)`` so that ``points`` land on :data:`ARCFACE_TEMPLATE` -> ``(size, size, 3)``
+    (:func:`similarity_to_template`, then ``cv2.warpAffine`` with a black border, as insightface)."""
+    return cv2.warpAffine(image, similarity_to_template(points, size), (size, size), borderValue=0.0)
 
 
 class ArcFaceEmbedder:

@@ -62,19 +62,33 @@ def _bbox(pts: np.ndarray):
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
 
+def points_2d(landmarks: np.ndarray) -> np.ndarray:
+    """``float32 (N, 2)`` pixel x, y of landmarks given as ``(N, 2)``, ``(N, 3)`` (MediaPipe's x, y, z:
+    z is dropped) or a flat ``(2N,)`` array.
+
+    Raises ``ValueError`` for any other shape.
+    """
+    lm = np.asarray(landmarks, np.float32)
+    if lm.ndim == 2 and lm.shape[1] in (2, 3):
+        return np.ascontiguousarray(lm[:, :2])
+    if lm.ndim == 1 and lm.size % 2 == 0:
+        return lm.reshape(-1, 2)
+    raise ValueError(f"landmarks must be (N, 2) or (N, 3) pixel coordinates, got shape {lm.shape}")
+
+
 def boxes_from_landmarks(landmarks: np.ndarray, lip_landmarks: np.ndarray | None = None):
     """Raw (unscaled) face and lip boxes ``(x0, y0, x1, y1)`` from landmarks, see module doc.
 
     Raises ``ValueError`` for fewer than 3 landmarks or non-finite values.
     """
-    lm = np.asarray(landmarks, np.float32).reshape(-1, 2)
+    lm = points_2d(landmarks)
     if lm.shape[0] < 3 or not np.isfinite(lm).all():
         raise ValueError("landmarks must be a finite (N>=3, 2) array of pixel coordinates")
     if lm.shape[0] >= 468:
         return _bbox(lm[MP_FACE_OVAL]), _bbox(lm[MP_LIPS_OUTER])
     face = _bbox(lm)
     if lip_landmarks is not None:
-        return face, _bbox(np.asarray(lip_landmarks, np.float32).reshape(-1, 2))
+        return face, _bbox(points_2d(lip_landmarks))
     x0, y0, x1, y1 = face
     w, h = x1 - x0, y1 - y0
     return face, (x0 + 0.3 * w, y0 + 0.68 * h, x1 - 0.3 * w, y0 + 0.85 * h)

@@ -150,11 +150,13 @@ class EmoCASTPipeline(DiffusionPipeline):
     # ------------------------------------------------------------------ encoders
     @torch.no_grad()
     def encode_text(self, prompts: list[str]) -> torch.Tensor:
-        """CLIP last hidden state ``(n, 77, D)`` for each prompt (padded to the model length)."""
+        """CLIP last hidden state ``(n, 77, D)`` for each prompt (padded to the model length), with the
+        tokenizer's attention mask, as the release calls it (``text_encoder(input_ids, attention_mask)``)."""
         tok = self.tokenizer(prompts, padding="max_length", truncation=True,
                              max_length=self.tokenizer.model_max_length, return_tensors="pt")
         with self._using("text_encoder"):
-            out = self.text_encoder(tok.input_ids.to(self.device), return_dict=True).last_hidden_state
+            out = self.text_encoder(tok.input_ids.to(self.device), attention_mask=tok.attention_mask.to(self.device),
+                                    return_dict=True).last_hidden_state
         return out.to(self.device, self.dtype)
 
     @torch.no_grad()

@@ -96,3 +96,41 @@ def test_arcface_alignment_maps_points_to_template():
         assert out[p[1], p[0]].max() > 100
     with pytest.raises(ValueError):
         five_points(rng.random((10, 2)))
+
+
+def test_three_d_landmarks_give_the_same_boxes_and_masks_as_their_x_y():
+    """MediaPipe's (478, 3) landmarks (x, y, z) are read as x, y, not reshaped into garbage pairs."""
+    from emocast.neural.masks import boxes_from_landmarks, points_2d
+
+    lm2 = _mesh()
+    lm3 = np.concatenate([lm2, np.linspace(-30, 30, len(lm2), dtype=np.float32)[:, None]], 1)
+    assert boxes_from_landmarks(lm3) == boxes_from_landmarks(lm2)
+    a, b = region_masks(lm3, (400, 400)), region_masks(lm2, (400, 400))
+    assert np.array_equal(a.face_box_image, b.face_box_image) and a.lip_box == b.lip_box
+    assert all(np.array_equal(x, y) for x, y in zip(a.lip, b.lip))
+    assert np.array_equal(five_points(lm3), five_points(lm2))
+    assert points_2d(lm2.reshape(-1)).shape == (478, 2)
+    with pytest.raises(ValueError):
+        points_2d(np.zeros((10, 4)))
+
+
+def test_arcface_alignment_is_a_least_squares_fit_of_all_five_points():
+    """As insightface's norm_crop: every point counts, so one displaced point moves the whole fit
+    (a robust LMEDS fit would ignore it), and exact points are mapped exactly."""
+    from emocast.neural.face_embed import similarity_to_template
+
+    a = np.radians(12)
+    R = 2.5 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    pts = (ARCFACE_TEMPLATE - [10, 5]) @ np.linalg.inv(R).T  # a similarity image of the template
+    m = similarity_to_template(pts)
+    assert np.abs(pts @ m[:, :2].T + m[:, 2] - ARCFACE_TEMPLATE).max() < 1e-4
+    moved = pts.copy()
+    moved[4] += [6.0, -4.0]
+    m2 = similarity_to_template(moved)
+    from skimage.transform import SimilarityTransform
+
+    t = SimilarityTransform()
+    t.estimate(moved.astype(np.float64), ARCFACE_TEMPLATE.astype(np.float64))
+    assert np.allclose(m2, t.params[:2])
+    residual = np.abs(moved[:4] @ m2[:, :2].T + m2[:, 2] - ARCFACE_TEMPLATE[:4]).max()
+    assert residual > 0.1  # the displaced fifth point pulled the fit off the other four

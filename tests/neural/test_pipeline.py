@@ -154,3 +154,32 @@ def test_gradient_checkpointing_and_freezing():
     assert net.denoising_unet.down_blocks[0].gradient_checkpointing
     g1 = grads()
     assert torch.allclose(g0, g1, atol=1e-6) and g0.abs().sum() > 0
+
+
+def test_text_encoder_is_called_with_the_padding_attention_mask():
+    """As the release (text_encoder(input_ids, attention_mask)): the mask reaches CLIP, and the padding
+    positions' states are those of a masked call, not of an unmasked one."""
+    from emocast.neural.tiny import tiny_pipeline
+
+    pipe = tiny_pipeline()
+    seen = {}
+    forward = pipe.text_encoder.forward
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return forward(*args, **kwargs)
+
+    pipe.text_encoder.forward = spy
+    try:
+        out = pipe.encode_text(["The portrait is experiencing happiness."])
+    finally:
+        pipe.text_encoder.forward = forward
+    mask = seen.get("attention_mask")
+    assert mask is not None and 0 < int(mask.sum()) < mask.shape[1]
+    tok = pipe.tokenizer(["The portrait is experiencing happiness."], padding="max_length", truncation=True,
+                         max_length=pipe.tokenizer.model_max_length, return_tensors="pt")
+    with torch.no_grad():
+        unmasked = pipe.text_encoder(tok.input_ids).last_hidden_state
+    n = int(mask.sum())
+    assert torch.allclose(out[0, :n].float(), unmasked[0, :n].float(), atol=1e-5)  # causal: real tokens agree
+    assert not torch.allclose(out[0, n:].float(), unmasked[0, n:].float(), atol=1e-4)  # padding differs
