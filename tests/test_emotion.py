@@ -90,3 +90,19 @@ def test_intensity_response_per_emotion():
         f, h = au(emotion, name, 1.0), au(emotion, name, 0.5)
         assert 0.6 * f < h < 0.8 * f, (emotion, h, f)
     assert au("angry", "AU4", 0.25) < au("angry", "AU4", 0.5) < au("angry", "AU4", 1.0)  # still monotone
+
+
+def test_network_prompts_are_the_users_words_or_a_release_style_sentence():
+    """The neural engine reads sentences like its training descriptions (ETTH, paper Sec. 3.3), not
+    "a happy face": free text passes as written; labels and mixes become such a sentence."""
+    def prompt(spec, intensity=None):
+        return build_track(parse_emotion(spec, intensity=intensity), 5, 25).prompt_at(0.0)
+
+    assert prompt("happy") == "The portrait is experiencing happiness."
+    assert prompt("fear", 0.2) == "The portrait is experiencing slight fear."
+    assert prompt("angry", 1.0) == "The portrait is experiencing intense anger."
+    assert prompt("happy:0.6,surprised:0.4") == "The portrait is experiencing happiness mixed with surprise."
+    assert prompt("neutral") == "The portrait is calm, with a neutral expression."
+    timeline = build_track(parse_emotion("0-1s: sad; 1s-: she just heard wonderful news", duration=2.0), 50, 25)
+    assert timeline.prompt_at(0.5) == "The portrait is experiencing sadness."
+    assert timeline.prompt_at(1.5) == "she just heard wonderful news"

@@ -8,6 +8,13 @@ import numpy as np
 from .labels import MEAD_EMOTIONS
 
 
+EMOTION_NOUNS = {"neutral": "calm", "happy": "happiness", "sad": "sadness", "angry": "anger", "fear": "fear",
+                 "disgusted": "disgust", "surprised": "surprise", "contempt": "contempt"}
+"""The noun of each MEAD emotion in a prompt (:meth:`EmotionSegment.prompt`)."""
+PROMPT_DEGREES = ((0.35, "slight "), (0.85, ""), (float("inf"), "intense "))
+"""Intensity (upper bound, inclusive) -> the word before the emotion in a prompt."""
+
+
 @dataclass
 class EmotionSegment:
     """One span of a timeline as the user wrote it.
@@ -32,6 +39,20 @@ class EmotionSegment:
     def label(self) -> str:
         """The dominant MEAD emotion."""
         return MEAD_EMOTIONS[int(np.argmax(self.weights))]
+
+    def prompt(self) -> str:
+        """The span as a sentence in the style of the ETTH descriptions the EmoCAST release was trained
+        on (paper Sec. 3.3: "The portrait is experiencing ..."): the user's own words when they wrote
+        free text, else a sentence made from the label or mix and the intensity."""
+        if self.scores:
+            return self.text
+        order = [i for i in np.argsort(-self.weights) if self.weights[i] >= 0.05]
+        if MEAD_EMOTIONS[order[0]] == "neutral" and len(order) == 1:
+            return "The portrait is calm, with a neutral expression."
+        degree = next(word for limit, word in PROMPT_DEGREES if self.intensity <= limit)
+        names = [EMOTION_NOUNS[MEAD_EMOTIONS[i]] for i in order if MEAD_EMOTIONS[i] != "neutral"][:2]
+        what = names[0] if len(names) == 1 else f"{names[0]} mixed with {names[1]}"
+        return f"The portrait is experiencing {degree}{what}."
 
     def describe(self) -> str:
         """Human-readable reading, e.g. ``"fear 0.82 (+ surprised 0.18), intensity 0.70"``."""
@@ -69,6 +90,6 @@ class EmotionTrack:
         return self.segments[-1] if t >= self.segments[-1].start else self.segments[0]
 
     def prompt_at(self, t: float) -> str:
-        """Emotion text for time ``t`` as the neural engine's text encoder wants it."""
-        s = self.segment_at(t)
-        return s.text if s.scores else f"a {s.label} face"
+        """Emotion text for time ``t`` as the neural engine's text encoder wants it
+        (:meth:`EmotionSegment.prompt`)."""
+        return self.segment_at(t).prompt()

@@ -112,9 +112,11 @@ class BankWriteProcessor:
 class BankReadProcessor:
     """Self-attention processor of the denoising UNet's spatial blocks.
 
-    Input ``(B*F, HW, C)`` frame tokens. In ``"read"`` mode, rows whose batch sample has
-    ``use_reference`` attend to ``[own HW tokens ; reference HW tokens]`` (2*HW keys); other rows
-    use plain self-attention. Output has the input's shape.
+    Input ``(B*F, HW, C)`` frame tokens, batch-major. In ``"read"`` mode, rows whose batch sample has
+    ``use_reference`` attend to ``[own HW tokens ; reference HW tokens]`` (2*HW keys), where frame row
+    ``k`` takes the reference tokens of batch row ``k % B`` (the release tiles the bank with
+    ``repeat``, it does not interleave it); other rows use plain self-attention. Output has the
+    input's shape.
     """
 
     def __init__(self, bank: ReferenceBank, name: str):
@@ -128,7 +130,11 @@ class BankReadProcessor:
             return _out(attn, _sdpa(attn, q, attn.to_k(x), attn.to_v(x)))
         f = self.bank.num_frames
         ref = self.bank.reference_tokens(self.name).to(x.dtype)          # (B, HW, C)
-        ref = ref.repeat_interleave(f, dim=0)                            # (B*F, HW, C)
+        # As the release (mutual self-attention "read", Hallo's code): the B reference rows are tiled
+        # across the B*F frame rows, so frame row k reads reference row k % B. With CFG (B=2) the
+        # conditional half's frames alternate between the unconditional and the conditional reference
+        # pass; the unconditional half is overwritten by plain self-attention below.
+        ref = ref.repeat(f, 1, 1)                                        # (B*F, HW, C), row k <- k % B
         use = self.bank.use_reference
         if use is None or bool(use.all()):
             kv = torch.cat([x, ref], dim=1)

@@ -63,9 +63,13 @@ def test_reference_bank_write_then_read():
     bank.use_reference = torch.tensor([False, True])
     out = a_den(x)
     assert out.shape == x.shape
-    # row 0 (unconditional): plain self-attention; row 1: keys = [own ; reference slot 0]
+    # row 0 (unconditional): plain self-attention; row 1: keys = [own ; reference slot 0], where, as in
+    # the release, frame row k (batch-major) reads the reference of batch row k % B: the conditional
+    # frames alternate between the two reference passes
     plain = a_den.to_out[0](_ref_attn(a_den, x[:F_], x[:F_]))
-    ref = ref_tokens.view(B, S, HW, 8)[1, 0].expand(F_, -1, -1)
+    slot0 = ref_tokens.view(B, S, HW, 8)[:, 0]
+    ref = torch.stack([slot0[(F_ + j) % B] for j in range(F_)])
+    assert not torch.equal(ref[0], ref[1])
     withref = a_den.to_out[0](_ref_attn(a_den, x[F_:], torch.cat([x[F_:], ref], 1)))
     assert torch.allclose(out[:F_], plain, atol=1e-5)
     assert torch.allclose(out[F_:], withref, atol=1e-5)
