@@ -28,15 +28,15 @@ def n_video_frames(n_samples: int, fps: float = 25.0) -> int:
 
 
 def pad_audio(audio: np.ndarray, fps: float = 25.0, pad_to: int = 16) -> tuple[np.ndarray, int, int]:
-    """Zero-pad ``audio`` (float32, 16 kHz) to a whole number of ``pad_to``-frame clips.
+    """Zero-pad ``audio`` (float32, 16 kHz, already :func:`normalise`\ d) to whole ``pad_to``-frame clips,
+    as the release does: ``(pad_to - n % pad_to) * (16000 // fps)`` zeros after the samples (none when
+    ``n`` is already a multiple), so the padding is silence *after* normalisation.
 
     Returns ``(padded, n_frames, n_frames_padded)``; ``n_frames`` is the real video length.
     """
     n = n_video_frames(len(audio), fps)
     n_pad = int(math.ceil(n / pad_to) * pad_to) if pad_to else n
-    per_frame = SAMPLE_RATE / fps
-    target = int(round(n_pad * per_frame))
-    out = np.zeros(max(target, len(audio)), np.float32)
+    out = np.zeros(len(audio) + (n_pad - n) * int(SAMPLE_RATE // fps), np.float32)
     out[: len(audio)] = audio
     return out, n, n_pad
 
@@ -48,18 +48,22 @@ def normalise(audio: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def wav2vec_features(model, audio: np.ndarray, n_frames: int, device=None, dtype=torch.float32) -> torch.Tensor:
+def wav2vec_features(model, audio: np.ndarray, n_frames: int, device=None, dtype=torch.float32,
+                     normalised: bool = False) -> torch.Tensor:
     """Hidden states of every wav2vec2 layer at ``n_frames`` video frames.
 
     Args:
         model: a ``transformers.Wav2Vec2Model`` (eval mode).
-        audio: float32 16 kHz mono waveform (already padded with :func:`pad_audio`).
+        audio: float32 16 kHz mono waveform (padded with :func:`pad_audio`).
         n_frames: number of video frames to resample the 50 Hz features to.
+        normalised: ``audio`` was normalised before padding (the release's order); otherwise it is
+            normalised here.
 
     Returns: ``(n_frames, layers, dim)`` float tensor on ``device`` (release: (N, 12, 768)).
     """
     device = device or next(model.parameters()).device
-    x = torch.from_numpy(normalise(audio))[None].to(device, next(model.parameters()).dtype)
+    x = torch.from_numpy(np.asarray(audio, np.float32) if normalised else normalise(audio))[None]
+    x = x.to(device, next(model.parameters()).dtype)
     feats = model.feature_extractor(x)                                   # (1, C, T50)
     feats = F.interpolate(feats.float(), size=n_frames, mode="linear", align_corners=True).to(feats.dtype)
     hidden, _ = model.feature_projection(feats.transpose(1, 2))

@@ -4,7 +4,8 @@ full / face / lip masks of the emotive audio attention (paper Sec. 3.2.2).
 Recipe (as the release builds them, from boxes, not mesh outlines):
 
 * lip box = bounding box of the outer-lip landmarks, scaled 2.0x about its centre;
-* face box = bounding box of the face-oval landmarks, scaled 1.2x, clamped to the image;
+* face box = bounding box of the face-oval landmarks, scaled 1.2x; both in the portrait's own
+  pixels, and a box that leaves the image is shifted back inside (:func:`expand_box`);
 * at 64x64: ``face = blur51(face box)``, ``lip = blur31(lip box)`` (Gaussian, OpenCV's default
   sigma for the kernel size), each min-max stretched to [0, 1];
   ``full = 1 - face`` (background / pose), ``face = max(face - lip, 0)``;
@@ -49,13 +50,29 @@ class RegionMasks:
     lip_box: tuple
 
 
-def _scale_box(box, ratio, w, h, clamp=True):
-    x0, y0, x1, y1 = box
-    cx, cy, bw, bh = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * ratio, (y1 - y0) * ratio
-    b = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2]
-    if clamp:
-        b = [max(0.0, b[0]), max(0.0, b[1]), min(float(w), b[2]), min(float(h), b[3])]
-    return tuple(b)
+def expand_box(box, ratio: float, w: int, h: int) -> tuple[int, int, int, int]:
+    """Scale a box ``(x0, y0, x1, y1)`` about its centre by ``ratio`` in an image ``w x h`` pixels, as
+    the release's ``expand_region`` does (Hallo's preprocessing): the corners are rounded to pixels
+    first, the centre and half-sides are floored, and a box that leaves the image is **shifted** back
+    inside, keeping its size, instead of being cut by the border.
+
+    Returns:
+        ``(x0, y0, x1, y1)`` whole pixels.
+    """
+    x0, y0, x1, y1 = (float(np.round(v)) for v in box)
+
+    def axis(lo, hi, limit):
+        mid = (hi + lo) // 2
+        half = ((hi - lo) * ratio) // 2
+        lo, hi = mid - half, mid + half
+        if lo < 0:
+            hi, lo = hi - lo, 0.0
+        if hi > limit:
+            lo, hi = lo - (hi - limit), float(limit)
+        return round(lo), round(hi)
+
+    (x0, x1), (y0, y1) = axis(x0, x1, w), axis(y0, y1, h)
+    return x0, y0, x1, y1
 
 
 def _bbox(pts: np.ndarray):
@@ -127,10 +144,10 @@ def region_masks(landmarks: np.ndarray, image_hw: tuple[int, int], size: int = 5
     h0, w0 = image_hw
     sx, sy = size / w0, size / h0
     face, lip = boxes_from_landmarks(landmarks, lip_landmarks)
+    # Expanded in the portrait's own pixels, as the release draws its masks, then scaled to ``size``.
+    face, lip = expand_box(face, face_ratio, w0, h0), expand_box(lip, lip_ratio, w0, h0)
     face = (face[0] * sx, face[1] * sy, face[2] * sx, face[3] * sy)
     lip = (lip[0] * sx, lip[1] * sy, lip[2] * sx, lip[3] * sy)
-    face = _scale_box(face, face_ratio, size, size)
-    lip = _scale_box(lip, lip_ratio, size, size)
     face_img = _box_image(face, size, size)
     lip_img = _box_image(lip, size, size)
     small = (mask_side, mask_side)

@@ -25,7 +25,16 @@ Differences from the release kept on purpose: no vocal separation before wav2vec
 reference bank keeps the model dtype (the release casts it to fp16, which only matters in fp32
 runs); faces are located with MediaPipe landmarks given by the caller, not the release's own
 landmarker call; the reference pass uses the release's interleaved context order for the
-unconditional and conditional rows, and the "no emotion" branch reads the conditional row.
+unconditional and conditional rows, and the "no emotion" branch reads the conditional row; the
+DDIM (or DPM) update itself runs in float32 and its result is cast back to the model dtype (the
+release steps in the model dtype, fp16): the noise prediction is the same, and 40 fp16 updates of
+the latents would round each step's small change in half precision.
+
+As the release: without an unconditional branch (guidance <= 1) the reference pass runs the portrait
+and motion slots once, all with the conditional context (:meth:`EmoCASTPipeline.reference_inputs`);
+the audio is normalised before it is padded with silence (:func:`~emocast.neural.audio.pad_audio`);
+face and lip boxes are expanded in the portrait's pixels and shifted, not cut, at the border
+(:func:`~emocast.neural.masks.expand_box`).
 
 Unconditional branch (release, NOTES Sec. 5): empty-prompt text + ``face_proj(zeros)`` face tokens,
 audio tokens zeroed after the projection, FaceLocator features zeroed, plain self-attention
@@ -44,7 +53,7 @@ from diffusers import DDIMScheduler, DiffusionPipeline, DPMSolverMultistepSchedu
 from diffusers.utils import BaseOutput
 
 from .attention import REGIONS, AudioConditioning
-from .audio import audio_windows, pad_audio, wav2vec_features
+from .audio import audio_windows, normalise, pad_audio, wav2vec_features
 from .masks import default_landmarks, region_masks
 from .net import write_reference
 
@@ -161,9 +170,11 @@ class EmoCASTPipeline(DiffusionPipeline):
 
     @torch.no_grad()
     def encode_audio(self, audio: np.ndarray, n_frames: int) -> torch.Tensor:
-        """Windowed wav2vec2 features ``(n_frames, window, layers, dim)`` (float32 on the device)."""
+        """Windowed wav2vec2 features ``(n_frames, window, layers, dim)`` (float32 on the device) of
+        ``audio`` normalised and then padded (:func:`~emocast.neural.audio.normalise`, then
+        :func:`~emocast.neural.audio.pad_audio`), as the release prepares it."""
         with self._using("audio_encoder"):
-            feats = wav2vec_features(self.audio_encoder, audio, n_frames, device=self.device)
+            feats = wav2vec_features(self.audio_encoder, audio, n_frames, device=self.device, normalised=True)
         return audio_windows(feats.float(), self.audio_proj.config.window)
 
     @torch.no_grad()
@@ -184,6 +195,28 @@ class EmoCASTPipeline(DiffusionPipeline):
         return torch.cat(frames)
 
     # ------------------------------------------------------------------ CFG
+    @staticmethod
+    def reference_inputs(slot_latents: torch.Tensor, ctx: dict, branches: list[str]):
+        """Latents, contexts and row pairing of the ReferenceNet pass, as the release builds them.
+
+        Args:
+            slot_latents: ``(S, 4, h, w)`` latents of the portrait and the motion frames.
+            ctx: ``{"u", "n", "c"}`` contexts ``(1, T+K, D)``.
+            branches: :meth:`cfg_branches`.
+
+        Returns:
+            ``(latents (R*S, ...), context (R*S, T+K, D), rows)``. With an unconditional branch (CFG)
+            the release runs the slots twice, ``[r, m1, m2, r, m1, m2]``, against its context repeated
+            per slot, ``[u, c, u, c, u, c]`` (the two orders do not line up: NOTES Sec. 4.1), and the
+            denoising rows read reference row 0 (``u``) or 1; without CFG it runs the slots once, all
+            with the conditional context.
+        """
+        slots = slot_latents.shape[0]
+        if "u" not in branches:
+            return slot_latents, ctx["c"].repeat(slots, 1, 1), [0] * len(branches)
+        return (slot_latents.repeat(2, 1, 1, 1), torch.cat([ctx["u"], ctx["c"]]).repeat(slots, 1, 1),
+                [0 if b == "u" else 1 for b in branches])
+
     @staticmethod
     def cfg_branches(guidance_text: float, guidance_audio: float) -> list[str]:
         """Branches to evaluate: ``"u"`` unconditional, ``"n"`` no emotion, ``"c"`` conditional."""
@@ -236,7 +269,8 @@ class EmoCASTPipeline(DiffusionPipeline):
         dev, dt = self.device, self.dtype
         if generator is None:
             generator = torch.Generator("cpu").manual_seed(seed)
-        padded, n_frames, n_pad = pad_audio(np.asarray(audio, np.float32), fps, clip_frames)
+        # Normalised, then padded with silence, as the release's feature extractor does.
+        padded, n_frames, n_pad = pad_audio(normalise(np.asarray(audio, np.float32)), fps, clip_frames)
         n_clips = n_pad // clip_frames
         prompt_of = _prompt_source(prompts, n_clips, clip_frames, fps)
         n_levels = len(self.denoising_unet.cfg.block_out_channels)
@@ -274,12 +308,10 @@ class EmoCASTPipeline(DiffusionPipeline):
                    "c": torch.cat([emo, face_c], 1)}
             # ---- reference pass (release ordering of contexts, NOTES Sec. 4.1)
             slots = 1 + motion_frames
-            ref_lat = self.encode_images(torch.cat([pixels, motion_px]))
-            ref_ctx = torch.cat([ctx["u"], ctx["c"]]).repeat(slots, 1, 1)
-            rows = [0 if b == "u" else 1 for b in branches]
+            ref_lat, ref_ctx, rows = self.reference_inputs(self.encode_images(torch.cat([pixels, motion_px])),
+                                                           ctx, branches)
             with self._using("reference_unet"):
-                write_reference(self.reference_unet, self.denoising_unet.bank, ref_lat.repeat(2, 1, 1, 1), ref_ctx,
-                                slots, rows)
+                write_reference(self.reference_unet, self.denoising_unet.bank, ref_lat, ref_ctx, slots, rows)
             # ---- conditions per branch
             a = windows[k * clip_frames:(k + 1) * clip_frames][None]
             with self._using("audio_proj"):

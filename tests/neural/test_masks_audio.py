@@ -54,7 +54,26 @@ def test_audio_padding_and_frame_count():
     a = np.zeros(16000 * 3 + 1, np.float32)                   # 3 s + one sample
     assert n_video_frames(len(a)) == 76
     padded, n, n_pad = pad_audio(a, 25, 16)
-    assert (n, n_pad, len(padded)) == (76, 80, 80 * 640)
+    assert (n, n_pad, len(padded)) == (76, 80, len(a) + 4 * 640)  # the release's padding: 4 frames of zeros
+    assert len(pad_audio(np.zeros(16 * 640, np.float32), 25, 16)[0]) == 16 * 640  # whole clips: none
+
+
+def test_audio_is_normalised_before_padding_as_in_the_release(tiny):
+    """The padding is silence after normalisation (the release normalises in its feature extractor,
+    then pads): normalising the padded audio shifted the padding to -mean/std and changed the
+    statistics of the real samples."""
+    from emocast.neural.tiny import tiny_pipeline
+
+    rng = np.random.default_rng(0)
+    a = (0.3 * rng.standard_normal(16000) + 0.1).astype(np.float32)
+    padded, n, n_pad = pad_audio(normalise(a), 25, 16)
+    assert np.all(padded[len(a):] == 0) and abs(padded[:len(a)].mean()) < 1e-5
+    pipe = tiny_pipeline()
+    want = wav2vec_features(pipe.audio_encoder, padded, n_pad, normalised=True)
+    assert torch.allclose(pipe.encode_audio(padded, n_pad)[:, 2], want, atol=1e-6)  # window centre
+    raw_padded, _, _ = pad_audio(a, 25, 16)  # the old order: pad the raw samples, then normalise
+    old = wav2vec_features(pipe.audio_encoder, raw_padded, n_pad)
+    assert not torch.allclose(old[n:], want[n:], atol=1e-3)
 
 
 def test_audio_windows_clamp_at_edges():
@@ -134,3 +153,17 @@ def test_arcface_alignment_is_a_least_squares_fit_of_all_five_points():
     assert np.allclose(m2, t.params[:2])
     residual = np.abs(moved[:4] @ m2[:, :2].T + m2[:, 2] - ARCFACE_TEMPLATE[:4]).max()
     assert residual > 0.1  # the displaced fifth point pulled the fit off the other four
+
+
+def test_a_box_that_leaves_the_image_is_shifted_inside_as_in_the_release():
+    """The release's expand_region keeps the expanded size and moves the box back into the image;
+    cutting it at the border (as before) made a face near the edge smaller."""
+    from emocast.neural.masks import expand_box
+
+    assert expand_box((10, 20, 110, 120), 1.2, 400, 400) == (0, 10, 120, 130)  # left edge: shifted right
+    assert expand_box((300, 300, 390, 395), 1.2, 400, 400) == (291, 286, 399, 400)  # bottom: shifted up
+    assert expand_box((100, 100, 201, 201), 2.0, 1000, 1000) == (49, 49, 251, 251)  # floored centre
+    lm = _mesh(face=(2, 80, 202, 330))  # face touching the left border
+    m = region_masks(lm, (400, 400), size=400)
+    x0, y0, x1, y1 = m.face_box
+    assert x0 == 0 and x1 - x0 == pytest.approx(240, abs=1)  # 1.2 x 200, not cut to 222

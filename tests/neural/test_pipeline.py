@@ -183,3 +183,16 @@ def test_text_encoder_is_called_with_the_padding_attention_mask():
     n = int(mask.sum())
     assert torch.allclose(out[0, :n].float(), unmasked[0, :n].float(), atol=1e-5)  # causal: real tokens agree
     assert not torch.allclose(out[0, n:].float(), unmasked[0, n:].float(), atol=1e-4)  # padding differs
+
+
+def test_reference_pass_without_cfg_uses_the_conditional_context_for_every_slot():
+    """Guidance <= 1: one pass over [r, m1, m2], all with the conditional context (the release's
+    (1, 81, 768) context repeated); with CFG the release's [r, m1, m2] x 2 against [u, c, u, c, u, c]."""
+    lat = torch.arange(3.0).view(3, 1, 1, 1).expand(3, 4, 2, 2)
+    ctx = {k: torch.full((1, 5, 8), float(i)) for i, k in enumerate("unc")}
+    latents, context, rows = EmoCASTPipeline.reference_inputs(lat, ctx, EmoCASTPipeline.cfg_branches(1.0, 1.0))
+    assert latents.shape[0] == 3 and rows == [0]
+    assert torch.equal(context[:, 0, 0], torch.tensor([2.0, 2.0, 2.0]))  # c, c, c
+    latents, context, rows = EmoCASTPipeline.reference_inputs(lat, ctx, EmoCASTPipeline.cfg_branches(3.5, 3.5))
+    assert torch.equal(latents[:, 0, 0, 0], torch.tensor([0.0, 1, 2, 0, 1, 2])) and rows == [0, 1]
+    assert torch.equal(context[:, 0, 0], torch.tensor([0.0, 2, 0, 2, 0, 2]))  # u, c, u, c, u, c
