@@ -503,7 +503,8 @@ def _report_md(rows, per_emotion, per_portrait, overall, failures, settings) -> 
         "validation rows are out-of-sample):",
         f"- emotion: {FER}; 'top class = intended' is the video-level top class (mean probabilities), "
         "'frame accuracy' the share of frames whose top class is the intended one, over the FER2013 classes "
-        "(contempt is not judged).",
+        "(contempt is not judged); neutral is judged on the frames with nearly closed lips (dlib inner-lip "
+        "aperture < 0.05), since this judge reads any open speaking mouth as happy or surprise.",
         f"- identity: {ID}; distance < 0.6 = same person.",
         f"- lip sync: {LS}; AV offset in frames, positive = audio lags video.",
         "- stability: rigid-landmark second differences (x inter-ocular distance) and grey-level change "

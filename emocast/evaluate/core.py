@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import dlib_face
-from .emotion import frame_probs, intended_class, judge_emotion
+from .emotion import NEUTRAL_MAX_APERTURE, frame_probs, intended_class, judge_emotion
 from .identity import judge_identity
 from .lipsync import judge_lip_sync
 from .stability import judge_stability
@@ -77,7 +77,7 @@ def evaluate_arrays(frames: np.ndarray, fps: float, portrait: np.ndarray, wav: n
     bar = _judging_bar(len(frames)) if progress else None
     tick = (lambda i: bar.update(1)) if bar else None
     track = _timed(timing, "dlib_landmarks", dlib_face.track, frames, progress=tick)
-    res["emotion"] = _timed(timing, "emotion", _emotion, frames, emotion, bar)
+    res["emotion"] = _timed(timing, "emotion", _emotion, frames, emotion, bar, track)
     if bar:
         bar.close()
     res["identity"] = _timed(timing, "identity", judge_identity, portrait, frames, track=track,
@@ -146,11 +146,18 @@ def _timed(timing: dict[str, float], key: str, fn, /, *args, **kwargs):
     return out
 
 
-def _emotion(frames: np.ndarray, emotion: str | None, bar) -> dict:
-    """Emotion judge on every k-th frame (at most :data:`MAX_EMOTION_FRAMES` of them)."""
+def _emotion(frames: np.ndarray, emotion: str | None, bar, track=None) -> dict:
+    """Emotion judge on every k-th frame (at most :data:`MAX_EMOTION_FRAMES` of them); neutral on the
+    closed-lip ones among them when the dlib ``track`` is given (:data:`NEUTRAL_MAX_APERTURE`)."""
     stride = max(1, math.ceil(len(frames) / MAX_EMOTION_FRAMES))
     probs = frame_probs(frames, stride=stride, progress=(lambda i: bar.update(stride)) if bar else None)
-    res = judge_emotion(probs[::stride], emotion)
+    closed = None
+    if track is not None:
+        from .lipsync import mouth_aperture
+
+        with np.errstate(invalid="ignore"):
+            closed = (mouth_aperture(track.landmarks) < NEUTRAL_MAX_APERTURE)[::stride]
+    res = judge_emotion(probs[::stride], emotion, closed_lips=closed)
     res["frame_stride"] = stride
     return res
 
@@ -246,10 +253,13 @@ def format_table(res: dict) -> str:
     e, i, ls, s = res["emotion"], res["identity"], res["lip_sync"], res["stability"]
     rows: list[tuple[str, str, str]] = []
     add = lambda name, val, note="": rows.append((name, val, note))  # noqa: E731
-    add("emotion: top class (video)", _fmt(e["top_class"]), f"p={_fmt(e['top_prob'])}")
+    on = e.get("judged_on", "all frames")
+    add("emotion: top class (video)", _fmt(e["top_class"]), f"p={_fmt(e['top_prob'])}" + (
+        f", over the {e['frames_judged']} closed-lip frames" if on == "closed-lip frames" else ""))
     if e["judged"]:
         add(f"emotion: accuracy vs '{e['intended']}'", _fmt(e["accuracy"]),
-            f"share of {e['frames_with_face']} frames whose top class is {e['intended_fer_class']}")
+            f"share of {e.get('frames_judged', e['frames_with_face'])} {'closed-lip ' if on != 'all frames' else ''}"
+            f"frames whose top class is {e['intended_fer_class']}")
         add(f"emotion: p({e['intended_fer_class']}) mean", _fmt(e["intended_prob_mean"]), "")
     else:
         add("emotion: accuracy", "not judged", e.get("note", ""))

@@ -58,12 +58,23 @@ def frame_probs(frames: np.ndarray, stride: int = 1, progress=None) -> np.ndarra
     return out
 
 
-def judge_emotion(probs: np.ndarray, intended: str | None) -> dict:
+NEUTRAL_MAX_APERTURE = 0.05
+"""Neutral is judged on the frames whose dlib inner-lip aperture (:func:`emocast.evaluate.lipsync.mouth_aperture`)
+is below this (dimensionless). This FER2013 judge reads an open speaking mouth as happy or surprise even
+on real video: on the real talking-face fixture the top class is neutral on 62 % of frames below 0.05,
+24 % at 0.05-0.10 and 1 % at 0.10-0.15 (``benchmarks/judge_speech_bias.py``), while lip sync needs open
+vowels past 0.10. Every other emotion is judged on all frames."""
+
+
+def judge_emotion(probs: np.ndarray, intended: str | None, closed_lips: np.ndarray | None = None) -> dict:
     """Summarise per-frame probabilities against the intended emotion.
 
     Args:
         probs: ``(T, 7)`` from :func:`frame_probs` (NaN rows = not judged).
         intended: intended MEAD emotion (label or alias) or ``None``.
+        closed_lips: ``bool (T,)``, frames whose lips are nearly closed (:data:`NEUTRAL_MAX_APERTURE`);
+            when given and the intended emotion is neutral, the summary (top class, accuracy,
+            p(intended)) is taken over those frames only, or over all frames when there is none.
 
     Returns:
         dict: ``judge``, ``classes``, ``intended`` (MEAD), ``intended_fer_class``, ``judged``
@@ -71,18 +82,25 @@ def judge_emotion(probs: np.ndarray, intended: str | None) -> dict:
         ``top_prob``, ``mean_probs`` (class -> mean), ``accuracy`` (share of classified frames whose
         top class is the intended one; ``None`` when not judged), ``intended_prob_mean``,
         ``intended_prob`` (per frame, ``None`` where not classified), ``frame_top`` (per frame),
-        ``frames``, ``frames_with_face``, and ``note`` when something could not be judged.
+        ``frames``, ``frames_with_face``, ``judged_on`` (``"all frames"`` or ``"closed-lip frames"``),
+        ``frames_judged``, and ``note`` when something could not be judged.
     """
     mead, fer_cls = intended_class(intended)
     probs = np.asarray(probs, np.float32)
-    ok = np.isfinite(probs).all(axis=1)
+    face = np.isfinite(probs).all(axis=1)
+    ok, judged_on = face, "all frames"
+    if mead == "neutral" and closed_lips is not None:
+        closed = face & np.asarray(closed_lips, bool)
+        if closed.any():
+            ok, judged_on = closed, "closed-lip frames"
     out: dict = {
         "judge": JUDGE_NAME, "classes": list(FER_CLASSES),
         "intended": mead, "intended_fer_class": fer_cls, "judged": False,
         "top_class": None, "top_prob": None, "mean_probs": None, "accuracy": None,
         "intended_prob_mean": None, "intended_prob": None,
-        "frames": int(len(probs)), "frames_with_face": int(ok.sum()),
-        "frame_top": [FER_CLASSES[int(np.argmax(p))] if k else None for p, k in zip(probs, ok)],
+        "frames": int(len(probs)), "frames_with_face": int(face.sum()),
+        "judged_on": judged_on, "frames_judged": int(ok.sum()),
+        "frame_top": [FER_CLASSES[int(np.argmax(p))] if k else None for p, k in zip(probs, face)],
     }
     if not ok.any():
         out["note"] = "the Haar face detector found no face in any frame"

@@ -72,3 +72,21 @@ def test_sadtalker_pair_is_told_apart(fx):
     sad = j.detect(load_image(fx("portraits/SadTalker_sad.png")), largest_only=True)
     assert happy and sad
     assert happy[0].top == "happy" and sad[0].top == "sad"
+
+
+def test_neutral_is_judged_on_the_closed_lip_frames():
+    """Issue 29's rule: the judge reads an open speaking mouth as happy or surprise even on real video,
+    so neutral is scored on the frames with nearly closed lips; other emotions on every frame."""
+    n = len(FER_CLASSES)
+    neutral, happy = np.eye(n, dtype=np.float32)[FER_CLASSES.index("neutral")], \
+        np.eye(n, dtype=np.float32)[FER_CLASSES.index("happy")]
+    probs = np.stack([neutral] * 3 + [happy] * 5 + [np.full(n, np.nan, np.float32)])
+    closed = np.array([True] * 3 + [False] * 5 + [True])
+    r = E.judge_emotion(probs, "neutral", closed_lips=closed)
+    assert r["judged_on"] == "closed-lip frames" and r["frames_judged"] == 3 and r["frames_with_face"] == 8
+    assert r["top_class"] == "neutral" and r["accuracy"] == 1.0
+    assert E.judge_emotion(probs, "neutral")["top_class"] == "happy"  # all frames
+    h = E.judge_emotion(probs, "happy", closed_lips=closed)
+    assert h["judged_on"] == "all frames" and h["accuracy"] == pytest.approx(5 / 8)
+    none_closed = E.judge_emotion(probs, "neutral", closed_lips=np.zeros(9, bool))
+    assert none_closed["judged_on"] == "all frames" and none_closed["top_class"] == "happy"
