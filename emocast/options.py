@@ -163,15 +163,6 @@ def _check_value(s: OptionSpec, v) -> None:
         raise InputError(s.flag, f"unknown value {v!r} (one of {', '.join(s.choices)})")
 
 
-def from_values(values: dict | None = None, base: GenerateOptions | None = None) -> GenerateOptions:
-    """Options from a mapping of field names (CLI namespace, web form, batch row), over ``base``.
-
-    Raises:
-        InputError: an unknown name.
-    """
-    return (base or GenerateOptions()).replace(**{k: v for k, v in (values or {}).items()})
-
-
 def add_arguments(parser: argparse.ArgumentParser, defaults: dict | None = None, only: tuple[str, ...] | None = None) -> None:
     """Add one CLI flag per option to ``parser`` (``--pose-scale``; booleans are switches).
 

@@ -62,10 +62,13 @@ def run_job(job: BatchJob) -> tuple[str, str | None, float, str]:
 
 def _worker_init() -> None:
     """Each worker process runs one torch thread (the workers are the parallelism; small models run
-    faster single-threaded on shared cores)."""
-    import torch
-
-    torch.set_num_threads(1)
+    faster single-threaded on shared cores). Torch is not imported for it: a job with a label emotion
+    never needs torch, so the thread count is set for whenever it is loaded (``OMP_NUM_THREADS``)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    else:
+        os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def _local(jobs: list[BatchJob], workers: int) -> Iterator[tuple[str, str | None, float, str]]:

@@ -80,12 +80,12 @@ class VideoWriter:
         """
         if frame.shape[:2] != (self.height, self.width):
             raise ValueError(f"frame shape {frame.shape} != ({self.height}, {self.width}, 3)")
-        frame = np.array(frame, dtype=np.uint8, copy=True)  # the caller may reuse its buffer
+        frame = np.asarray(frame, dtype=np.uint8)
         if self._queue is None:
             self._encode(frame, self.n_frames)
         else:
             self._raise_encoder_error()
-            self._queue.put((frame, self.n_frames))
+            self._queue.put((frame.copy(), self.n_frames))  # the caller may reuse its buffer meanwhile
         self.n_frames += 1
 
     def _encode(self, frame: np.ndarray, index: int) -> None:

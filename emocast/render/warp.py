@@ -125,19 +125,19 @@ class Warper:
         return cov
 
     def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
-                h: int, gl_order: np.ndarray | None = None) -> np.ndarray:
+                h: int, gl=None, gl_order: np.ndarray | None = None) -> np.ndarray:
         """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
 
         Only triangles flagged in ``ok`` (not folded over) are drawn, larger ones first; grid points no
-        triangle covers take the displacement of the nearest covered one. ``gl_order``: with the OpenGL
-        rasteriser, every ``ok`` triangle in that order (it clips to the grid itself, so the per-grid
-        selection is skipped; the result is the same).
+        triangle covers take the displacement of the nearest covered one. ``gl`` (a
+        :class:`~emocast.render.gl.GLRaster`) draws every ``ok`` triangle in the order ``gl_order``
+        (it clips to the grid itself, so the per-grid selection is skipped; the result is the same);
+        without it the CPU rasteriser draws the triangles that reach the grid.
 
         Returns:
             ``float32 (h, w, 2)``.
         """
-        gl = raster() if self.rasteriser == "gl" else None
-        if gl is not None and gl_order is not None:
+        if gl is not None:
             out, cov = gl.displacement(dst, disp, self.tris[gl_order], ox, oy, step, w, h)
             return self._fill_holes(out, cov)
         tri_pts = dst[self.tris]
@@ -151,10 +151,7 @@ class Warper:
         e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
         area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
         order = sel[np.argsort(-area)]
-        if gl is not None:
-            out, cov = gl.displacement(dst, disp, self.tris[order], ox, oy, step, w, h)
-        else:
-            cov = self._raster_cpu(tri_pts, disp, order, out, ox, oy, step)
+        cov = self._raster_cpu(tri_pts, disp, order, out, ox, oy, step)
         return self._fill_holes(out, cov)
 
     @staticmethod
@@ -182,11 +179,12 @@ class Warper:
         # out: their pixels would sample far-off places; the holes take the nearest good displacement.
         area = self._signed_area(dst)
         ok = area * self.sign > 1e-6
+        gl = raster() if self.rasteriser == "gl" else None
         gl_order = None
-        if self.rasteriser == "gl":
+        if gl is not None:  # one draw order for all grids: every unfolded triangle, larger ones first
             good = np.nonzero(ok)[0]
             gl_order = good[np.argsort(-np.abs(area[good]), kind="stable")]
-        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh, gl_order)
+        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh, gl, gl_order)
         d = cv2.GaussianBlur(d, (0, 0), 0.7)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         full_w, full_h = int(round((self.gw - 1) * self.step)) + 1, int(round((self.gh - 1) * self.step)) + 1
@@ -197,7 +195,7 @@ class Warper:
             if bx1 - bx0 < 2 or by1 - by0 < 2:
                 continue
             dd[by0 - self.y0:by1 - self.y0, bx0 - self.x0:bx1 - self.x0] = self._raster(
-                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0, gl_order)
+                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0, gl, gl_order)
         return self.px + dd[..., 0], self.py + dd[..., 1]
 
     def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
