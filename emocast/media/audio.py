@@ -104,3 +104,31 @@ def resample(wav: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     rs = av.AudioResampler(format="flt", layout="mono", rate=int(sr_out))
     out = [f.to_ndarray().reshape(-1) for f in rs.resample(frame)] + [f.to_ndarray().reshape(-1) for f in rs.resample(None)]
     return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+
+
+class StreamResampler:
+    """FFmpeg's resampler (PyAV) on a stream of chunks: mono ``float32`` at any rate in, 16 kHz out,
+    with the filter's state carried from chunk to chunk (no clicks at chunk edges). A change of input
+    rate starts a new resampler."""
+
+    def __init__(self, sr_out: int = SAMPLE_RATE):
+        self.sr_out = int(sr_out)
+        self._sr_in: int | None = None
+        self._rs = None
+
+    def push(self, samples: np.ndarray, sr_in: int) -> np.ndarray:
+        """Resample one chunk ``float32 (n,)`` at ``sr_in`` Hz; returns ``float32 (~n * sr_out / sr_in,)``
+        (the filter's delay is held back until later chunks)."""
+        import av
+
+        x = np.ascontiguousarray(samples, np.float32).reshape(-1)
+        if int(sr_in) == self.sr_out:
+            return x
+        if sr_in != self._sr_in:
+            self._sr_in, self._rs = int(sr_in), av.AudioResampler(format="flt", layout="mono", rate=self.sr_out)
+        if not len(x):
+            return np.zeros(0, np.float32)
+        frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = self._sr_in
+        out = [f.to_ndarray().reshape(-1) for f in self._rs.resample(frame)]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)

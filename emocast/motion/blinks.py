@@ -76,11 +76,17 @@ def blink_curve(n_frames: int, fps: float, rng: np.random.Generator, rate_per_mi
         if not times or t - times[-1] >= c.min_separation_s:
             times.append(t)
         t += max(c.min_interval_s, rng.gamma(c.interval_shape, mean / c.interval_shape))
-    curve = np.zeros(n_frames, np.float32)
-    ft = (np.arange(n_frames) + 0.5) / fps
+    return lid_closure((np.arange(n_frames) + 0.5) / fps, times, duration_s, config)
+
+
+def lid_closure(t: np.ndarray, blink_times, duration_s: float = 0.22, config: BlinkConfig = BLINKS) -> np.ndarray:
+    """Lid closure (0 open, 1 shut; float64 once a blink is in it) at times ``t`` (s, any shape) of blinks at ``blink_times`` (s):
+    each closes over :attr:`BlinkConfig.closing_share` of ``duration_s`` and opens over the rest."""
+    c = config
+    curve = np.zeros(np.shape(t), np.float32)
     close, open_ = duration_s * c.closing_share, duration_s * c.opening_share
-    for t0 in times:
-        x = ft - t0
+    for t0 in blink_times:
+        x = t - t0
         p = np.where(x < 0, np.clip(1 + x / close, 0, 1), np.clip(1 - x / open_, 0, 1))
         curve = np.maximum(curve, np.sin(np.pi / 2 * p) ** c.lid_exponent)
     return curve

@@ -102,23 +102,53 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
     aus = _ease(to_action_units(track) * np.float32(expression_gain), int(c.ease_in_s * fps))
     mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
                                smooth_s=dynamics(track, "smooth"), config=c.visemes)
-    cols = [AU_INDEX[a] for a in MOUTH_AUS]
-    # Speech adds to the expression's own mouth posture; a bilabial shuts the lips whatever the emotion:
-    # what parts them (jaw, lips apart, the raised upper lip of disgust, the lowered lower lip) goes
-    # for its frames; the stretch of fear only eases.
-    aus[:, cols] = aus[:, cols] + mouth
-    for a in c.shut_aus:
-        aus[:, AU_INDEX[a]] *= 1 - shut * (c.stretch_shut_share if a == "AU20" else 1.0)
+    aus = add_speech(aus, mouth, shut, c)
     rate = float(np.mean(dynamics(track, "blink")))
     blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech, config=c.blinks)
-    k = AU_INDEX["AU43"]
-    aus[:, k] = 1 - (1 - np.clip(aus[:, k], 0, 1)) * (1 - blink)
+    aus = add_blink(aus, blink)
     if still:
         pose = np.zeros((n_frames, 3), np.float32)
     else:
         pose = head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
                          scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
                          pitch_offset=pose_scale * dynamics(track, "pitch"), config=c.pose)
+    aus, upper, lower = finish(aus, c)
+    return FaceMotion(aus=aus, pose=pose, upper_teeth=upper, lower_teeth=lower, fps=fps)
+
+
+def add_speech(aus: np.ndarray, mouth: np.ndarray, shut: np.ndarray, config: ComposeConfig = COMPOSE) -> np.ndarray:
+    """Speech on top of the expression: the mouth AUs add to the expression's own mouth posture, and a
+    bilabial shuts the lips whatever the emotion: what parts them (jaw, lips apart, the raised upper lip
+    of disgust, the lowered lower lip) goes for its frames; the stretch of fear only eases.
+
+    Args:
+        aus: ``float32 (T, n_AU)`` expression activations.
+        mouth: ``float32 (T, 6)`` over :data:`~emocast.motion.visemes.MOUTH_AUS`.
+        shut: ``float32 (T,)`` lip closure, 0-1.
+
+    Returns:
+        A new ``float32 (T, n_AU)`` array.
+    """
+    aus = aus.copy()
+    cols = [AU_INDEX[a] for a in MOUTH_AUS]
+    aus[:, cols] = aus[:, cols] + mouth
+    for a in config.shut_aus:
+        aus[:, AU_INDEX[a]] *= 1 - shut * (config.stretch_shut_share if a == "AU20" else 1.0)
+    return aus
+
+
+def add_blink(aus: np.ndarray, blink: np.ndarray) -> np.ndarray:
+    """The lids' closure ``blink (T,)`` (0 open, 1 shut) over the expression's own AU43, in place."""
+    k = AU_INDEX["AU43"]
+    aus[:, k] = 1 - (1 - np.clip(aus[:, k], 0, 1)) * (1 - blink)
+    return aus
+
+
+def finish(aus: np.ndarray, config: ComposeConfig = COMPOSE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Teeth rows from the composed AUs, then the AUs clipped to ``[au_min, au_max]``.
+
+    Returns:
+        ``(aus float32 (T, n_AU), upper_teeth float32 (T,), lower_teeth float32 (T,))``.
+    """
     upper, lower = teeth_rows(aus)
-    return FaceMotion(aus=np.clip(aus, c.au_min, c.au_max).astype(np.float32), pose=pose, upper_teeth=upper,
-                      lower_teeth=lower, fps=fps)
+    return np.clip(aus, config.au_min, config.au_max).astype(np.float32), upper, lower

@@ -75,13 +75,7 @@ def head_pose(n_frames: int, fps: float, envelope: np.ndarray, env_hop_s: float,
     c = config
     t = np.arange(n_frames) / fps
     sp = np.broadcast_to(np.asarray(speed, np.float32), (n_frames,))
-    phase_t = np.cumsum(sp) / fps
-    out = np.zeros((n_frames, 3), np.float32)
-    amps = c.drift_amplitude_deg
-    for ax in range(3):
-        for f in c.drift_hz:
-            f2 = f * rng.uniform(c.drift_jitter_min, c.drift_jitter_max)
-            out[:, ax] += amps[ax] / len(c.drift_hz) * np.sin(2 * np.pi * f2 * phase_t + rng.uniform(0, 2 * np.pi))
+    out = drift(np.cumsum(sp) / fps, *drift_sinusoids(rng, c), c)
     env = np.interp(t, np.arange(len(envelope)) * env_hop_s, envelope)
     # Stressed syllables: local maxima of loudness after a rise.
     d = np.diff(env, prepend=env[0])
@@ -91,11 +85,42 @@ def head_pose(n_frames: int, fps: float, envelope: np.ndarray, env_hop_s: float,
         if t[i] - last < c.nod_min_gap_s:
             continue
         last = t[i]
-        x = (t - t[i]) / c.nod_time_s
-        out[:, 1] += c.nod_pitch_deg * env[i] * np.exp(-0.5 * ((x - c.nod_pitch_centre) / c.nod_pitch_width) ** 2)
-        side = rng.choice([-1, 1])
-        out[:, 0] += c.nod_yaw_deg * env[i] * side * np.exp(-0.5 * ((x - c.nod_yaw_centre) / c.nod_yaw_width) ** 2)
+        out += nod(t - t[i], env[i], rng.choice([-1, 1]), c)
     sc = np.broadcast_to(np.asarray(scale, np.float32), (n_frames,))
     out *= sc[:, None]
     out[:, 1] += np.broadcast_to(np.asarray(pitch_offset, np.float32), (n_frames,))
     return out.astype(np.float32)
+
+
+def drift_sinusoids(rng: np.random.Generator, config: PoseConfig = POSE) -> tuple[np.ndarray, np.ndarray]:
+    """Random frequencies (Hz) and phases (radians) of the drift sinusoids, each ``float64 (3, n)``
+    (yaw, pitch, roll by :attr:`PoseConfig.drift_hz`), drawn in a fixed order from ``rng``."""
+    c = config
+    freqs = np.zeros((3, len(c.drift_hz)))
+    phases = np.zeros_like(freqs)
+    for ax in range(3):
+        for j, f in enumerate(c.drift_hz):
+            freqs[ax, j] = f * rng.uniform(c.drift_jitter_min, c.drift_jitter_max)
+            phases[ax, j] = rng.uniform(0, 2 * np.pi)
+    return freqs, phases
+
+
+def drift(phase_t: np.ndarray, freqs: np.ndarray, phases: np.ndarray, config: PoseConfig = POSE) -> np.ndarray:
+    """Slow head drift ``float32 (T, 3)`` in degrees at drift times ``phase_t (T,)`` (seconds, scaled by tempo)."""
+    amps = config.drift_amplitude_deg
+    out = np.zeros((len(phase_t), 3), np.float32)
+    for ax in range(3):
+        for f, ph in zip(freqs[ax], phases[ax]):
+            out[:, ax] += amps[ax] / freqs.shape[1] * np.sin(2 * np.pi * float(f) * phase_t + float(ph))
+    return out
+
+
+def nod(dt: np.ndarray, loudness: float, side: int, config: PoseConfig = POSE) -> np.ndarray:
+    """One nod, ``float64 (T, 3)`` degrees at times ``dt (T,)`` seconds after a stressed syllable of
+    ``loudness`` (0-1): pitch down and back, with a little yaw to ``side`` (-1 or 1)."""
+    c = config
+    x = np.asarray(dt, np.float64) / c.nod_time_s
+    out = np.zeros((len(x), 3))
+    out[:, 1] = c.nod_pitch_deg * loudness * np.exp(-0.5 * ((x - c.nod_pitch_centre) / c.nod_pitch_width) ** 2)
+    out[:, 0] = c.nod_yaw_deg * loudness * side * np.exp(-0.5 * ((x - c.nod_yaw_centre) / c.nod_yaw_width) ** 2)
+    return out

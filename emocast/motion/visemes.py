@@ -104,46 +104,109 @@ def mouth_curves(speech: SpeechAnalysis, n_frames: int, fps: float, amplitude: n
         how firmly the lips must be shut on each frame (1 on bilabials).
     """
     c = config
-    hop = c.hop_s
-    n = int(np.ceil(n_frames / fps / hop)) + 1
+    n = int(np.ceil(n_frames / fps / c.hop_s)) + 1
+    tgt, bil = phone_grid(speech.phones, n, c.hop_s)
+    env = np.interp(np.arange(n) * c.hop_s, np.arange(len(speech.envelope)) * speech.hop_s, speech.envelope)
+    sm = articulate(tgt, env, float(np.mean(smooth_s)), c)
+    frames = np.arange(n_frames)
+    idx = frame_hops(frames, fps, n, c)
+    amp = np.broadcast_to(np.asarray(amplitude, np.float32), (n_frames,))
+    out = sm[idx].mean(1) * amp[:, None]
+    closed = bilabial_closed(bil, frames, idx, fps, c)
+    shut = np.maximum(closed, np.convolve(closed.astype(np.float32), c.shut_spread_kernel, mode="same") * c.shut_spread_gain)
+    return close_lips(out, closed, shut, c), shut.astype(np.float32)
+
+
+def phone_grid(phones, n: int, hop: float, offset_hops: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mouth targets and bilabial flags of phones laid out on a grid of ``n`` hops of ``hop`` seconds.
+
+    Args:
+        phones: :class:`~emocast.speech.phonemes.Phone` list (times in seconds), or
+            ``(first_hop, end_hop, label)`` spans in hops.
+        n: grid length, hops.
+        hop: hop length, seconds.
+        offset_hops: hop index of the grid's first row (hop spans are shifted by it).
+
+    Returns:
+        ``(targets float32 (n, 6), bilabial float32 (n,))``.
+    """
     tgt = np.zeros((n, len(MOUTH_AUS)), np.float32)
     bil = np.zeros(n, np.float32)
-    t100 = np.arange(n) * hop
-    for p in speech.phones:
-        a, b = int(round(p.start / hop)), int(round(p.end / hop))
+    for p in phones:
+        if isinstance(p, tuple):
+            (a, b, label) = p
+            a, b = a - offset_hops, b - offset_hops
+        else:
+            a, b, label = int(round(p.start / hop)), int(round(p.end / hop)), p.label
         a, b = max(a, 0), min(max(b, a + 1), n)
-        tgt[a:b] = viseme_target(p.label)
-        if p.label in BILABIALS:
-            bil[a:b] = 1.0
-    env = np.interp(t100, np.arange(len(speech.envelope)) * speech.hop_s, speech.envelope)
-    # Coarticulation: a Gaussian blend of the targets.
-    k = _gauss_kernel(float(np.mean(smooth_s)) / hop)
-    sm = np.stack([np.convolve(np.pad(tgt[:, j], len(k) // 2, mode="edge"), k, mode="valid") for j in range(tgt.shape[1])], 1)
+        if b <= a:
+            continue
+        tgt[a:b] = viseme_target(label)
+        if label in BILABIALS or isinstance(p, tuple):  # a later span relabels a hop; phones only add closures
+            bil[a:b] = 1.0 if label in BILABIALS else 0.0
+    return tgt, bil
+
+
+def articulate(tgt: np.ndarray, env: np.ndarray, sigma_s: float, config: VisemeConfig = VISEMES,
+               radius: int | None = None) -> np.ndarray:
+    """Coarticulation (a Gaussian blend of the targets over time, edge-padded) and loudness gains.
+
+    Args:
+        tgt: ``float32 (n, 6)`` targets on the hop grid.
+        env: ``(n,)`` loudness in [0, 1] on the same grid.
+        sigma_s: kernel sigma, seconds.
+        config: tuned constants.
+        radius: kernel half-width in hops (default ``ceil(3 sigma)``).
+
+    Returns:
+        ``float32 (n, 6)`` smoothed activations, jaw and lips scaled by loudness.
+    """
+    c = config
+    k = _gauss_kernel(sigma_s / c.hop_s, radius)
+    sm = np.stack([np.convolve(np.pad(tgt[:, j], len(k) // 2, mode="edge"), k, mode="valid")
+                   for j in range(tgt.shape[1])], 1)
     # Loudness opens the jaw further; quiet speech barely moves it.
-    gain = np.clip(c.jaw_gain_base + c.jaw_gain_per_loudness * env, c.jaw_gain_min, c.jaw_gain_max)
-    sm[:, 0] *= gain
+    sm[:, 0] *= np.clip(c.jaw_gain_base + c.jaw_gain_per_loudness * env, c.jaw_gain_min, c.jaw_gain_max)
     sm[:, 1] *= np.clip(c.lips_gain_base + c.lips_gain_per_loudness * env, c.lips_gain_min, c.lips_gain_max)
-    # Per video frame: average over the frame's span.
-    m = c.frame_subsamples
-    idx = (np.arange(n_frames)[:, None] / fps / hop + np.arange(m)[None, :] * (1 / fps / hop / m)).astype(int)
-    idx = np.clip(idx, 0, n - 1)
-    out = sm[idx].mean(1)
-    amp = np.broadcast_to(np.asarray(amplitude, np.float32), (n_frames,))
-    out *= amp[:, None]
-    # Bilabials shut the lips on the frames they cover (sampled at the frame centre and its span).
-    centre = np.clip(((np.arange(n_frames) + 0.5) / fps / hop).astype(int), 0, n - 1)
-    closed = np.maximum(bil[centre], bil[idx].mean(1) >= 0.5)
-    soft = np.convolve(closed.astype(np.float32), c.shut_spread_kernel, mode="same")
-    shut = np.maximum(closed, soft * c.shut_spread_gain)
+    return sm
+
+
+def frame_hops(frames: np.ndarray, fps: float, n: int, config: VisemeConfig = VISEMES) -> np.ndarray:
+    """Grid hops averaged into each video frame: ``int (len(frames), frame_subsamples)``, evenly spread
+    over the frame's span and clipped to ``[0, n)``."""
+    m, hop = config.frame_subsamples, config.hop_s
+    idx = (np.asarray(frames)[:, None] / fps / hop + np.arange(m)[None, :] * (1 / fps / hop / m)).astype(int)
+    return np.clip(idx, 0, n - 1)
+
+
+def bilabial_closed(bil: np.ndarray, frames: np.ndarray, idx: np.ndarray, fps: float,
+                    config: VisemeConfig = VISEMES, offset: int = 0) -> np.ndarray:
+    """Frames a bilabial shuts: its phone covers the frame's centre or most of its span, ``float32 (F,)``.
+
+    Args:
+        bil: ``(n,)`` bilabial flags on the hop grid, row 0 being hop ``offset``.
+        frames: ``(F,)`` frame numbers.
+        idx: ``int (F, m)`` their hops (:func:`frame_hops`, absolute).
+        fps: frames per second.
+    """
+    centre = ((np.asarray(frames) + 0.5) / fps / config.hop_s).astype(int) - offset
+    centre = np.clip(centre, 0, len(bil) - 1)
+    return np.maximum(bil[centre], bil[np.clip(idx - offset, 0, len(bil) - 1)].mean(1) >= 0.5).astype(np.float32)
+
+
+def close_lips(out: np.ndarray, closed: np.ndarray, shut: np.ndarray, config: VisemeConfig = VISEMES) -> np.ndarray:
+    """Shut the lips: jaw and lips-part scaled by ``1 - shut``, the press at least
+    :attr:`VisemeConfig.closure_press` on closed frames; clipped to ``[0, max_activation]``."""
+    out = out.copy()
     out[:, 0] *= 1 - shut
     out[:, 1] *= 1 - shut
-    out[:, 4] = np.maximum(out[:, 4], closed * c.closure_press)
-    return np.clip(out, 0.0, c.max_activation).astype(np.float32), shut.astype(np.float32)
+    out[:, 4] = np.maximum(out[:, 4], closed * config.closure_press)
+    return np.clip(out, 0.0, config.max_activation).astype(np.float32)
 
 
-def _gauss_kernel(sigma: float) -> np.ndarray:
+def _gauss_kernel(sigma: float, radius: int | None = None) -> np.ndarray:
     sigma = max(sigma, 0.5)
-    r = int(np.ceil(3 * sigma))
+    r = int(np.ceil(3 * sigma)) if radius is None else min(int(radius), int(np.ceil(3 * sigma)))
     x = np.arange(-r, r + 1)
     k = np.exp(-0.5 * (x / sigma) ** 2)
     return (k / k.sum()).astype(np.float32)

@@ -34,23 +34,51 @@ def _session():
     return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=opts)
 
 
+class SileroStream:
+    """silero-vad run on a stream: push samples in chunks of any size, get one probability per
+    complete 512-sample window, the same as :func:`speech_probabilities` on the whole signal.
+
+    Attributes:
+        windows: windows scored so far (window ``i`` covers samples ``[512 i, 512 (i + 1))``).
+    """
+
+    def __init__(self):
+        self._sess = _session()
+        self._state = np.zeros((2, 1, 128), np.float32)
+        self._context = np.zeros((1, CONTEXT), np.float32)
+        self._pending = np.zeros(0, np.float32)
+        self._sr = np.array(16000, dtype=np.int64)
+        self.windows = 0
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """Score the complete windows ``samples`` finish.
+
+        Args:
+            samples: ``float32 (n,)`` mono at 16 kHz, following the previous push.
+
+        Returns:
+            ``float32 (k,)`` probabilities of the ``k`` windows completed by this push.
+        """
+        x = np.concatenate([self._pending, np.asarray(samples, np.float32).reshape(-1)])
+        k = len(x) // WINDOW
+        out = np.zeros(k, np.float32)
+        for i in range(k):
+            chunk = np.concatenate([self._context, x[None, i * WINDOW:(i + 1) * WINDOW]], 1)
+            prob, self._state = self._sess.run(None, {"input": chunk, "state": self._state, "sr": self._sr})
+            out[i] = prob.reshape(-1)[0]
+            self._context = chunk[:, -CONTEXT:]
+        self._pending = x[k * WINDOW:]
+        self.windows += k
+        return out
+
+
 def speech_probabilities(wav: np.ndarray) -> np.ndarray:
-    """Probability of speech in each 512-sample window of 16 kHz audio, ``float32 (ceil(n / 512),)``."""
-    sess = _session()
+    """Probability of speech in each 512-sample window of 16 kHz audio, ``float32 (ceil(n / 512),)``
+    (the last window zero-padded)."""
     x = np.ascontiguousarray(wav, dtype=np.float32).reshape(-1)
-    n = len(x)
-    padded = np.zeros(-(-n // WINDOW) * WINDOW, np.float32)
-    padded[:n] = x
-    state = np.zeros((2, 1, 128), np.float32)
-    context = np.zeros((1, CONTEXT), np.float32)
-    sr = np.array(16000, dtype=np.int64)
-    out = np.zeros(len(padded) // WINDOW, np.float32)
-    for i in range(len(out)):
-        chunk = np.concatenate([context, padded[None, i * WINDOW:(i + 1) * WINDOW]], 1)
-        prob, state = sess.run(None, {"input": chunk, "state": state, "sr": sr})
-        out[i] = prob.reshape(-1)[0]
-        context = chunk[:, -CONTEXT:]
-    return out
+    padded = np.zeros(-(-len(x) // WINDOW) * WINDOW, np.float32)
+    padded[:len(x)] = x
+    return SileroStream().push(padded)
 
 
 def spans_from_probabilities(probs: np.ndarray, n_samples: int, sr: int = 16000, threshold: float = 0.5,
