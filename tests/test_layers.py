@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "(root)": {"api", "batching", "errors", "options"},
     "benchmark": {"(root)", "api", "emotion", "errors", "evaluate", "media", "options"},
     "serve": {"(root)", "api", "emotion", "errors", "face", "media", "options", "speech"},
-    "cli": {"(root)", "api", "batching", "benchmark", "errors", "evaluate", "media", "options", "serve"},
+    "live": {"api", "emotion", "engines", "errors", "face", "media", "motion", "options", "speech"},
+    "cli": {"(root)", "api", "batching", "benchmark", "errors", "evaluate", "live", "media", "options", "serve"},
     "__main__": {"cli"},
 }
 """Stage (a sub-package or top-level module of ``emocast``) -> the stages it may import. Data flows
