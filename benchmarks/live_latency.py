@@ -99,7 +99,8 @@ def main(argv=None) -> int:
         "latency_ms": {"p50": round(float(np.percentile(lat, 50)), 1), "p95": round(float(np.percentile(lat, 95)), 1),
                        "max": round(float(lat.max()), 1)},
         "drift_ms": round(drift, 1), "fps": round((len(times) - 1) / (times[-1] - times[0]), 2),
-        "late_frames": int((gaps > 2 / fps).sum()), "frames": len(times),
+        "late_frames": int((gaps > 2 / fps).sum()), "late_at": [[idx[i + 1], round(float(g) * 1000)] for i, g in enumerate(gaps) if g > 2 / fps],
+        "frames": len(times),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     print("| figure | value |\n|---|---|")
