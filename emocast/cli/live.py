@@ -9,6 +9,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``live`` subcommand."""
     from ..live.page import LiveServeConfig
     from ..options import add_arguments
+    from .serve import add_listen_arguments
 
     d = LiveServeConfig()
     p = subparsers.add_parser(
@@ -18,9 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "machine only unless --host says otherwise.")
     p.add_argument("--image", "-i", default=None,
                    help="portrait a session starts with when the browser uploads none (default: the bundled astronaut)")
-    p.add_argument("--host", default=d.host,
-                   help=f"address to listen on (default {d.host}: this machine only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=d.port, help=f"TCP port (default {d.port})")
+    add_listen_arguments(p, d.host, d.port)
     p.add_argument("--max-sessions", type=int, default=d.max_sessions,
                    help=f"live sessions at once; more browsers are asked to wait (default {d.max_sessions})")
     p.add_argument("--max-portrait-mb", type=float, default=d.max_portrait_mb,
@@ -47,20 +46,20 @@ def run(args: argparse.Namespace) -> int:
     from ..api import load_portrait
 
     options: GenerateOptions = from_args(args).validate()
-    if args.image:
-        portrait = load_portrait(args.image, options)  # analysed once: a bad portrait fails now
-    else:
-        import skimage.data
-
-        portrait = load_portrait(skimage.data.astronaut(), options)
-    cfg = LiveServeConfig(host=args.host, port=args.port, portrait=portrait, emotion=options.emotion,
-                          options=options, max_sessions=args.max_sessions, max_portrait_mb=args.max_portrait_mb,
+    cfg = LiveServeConfig(host=args.host, port=args.port, emotion=options.emotion, options=options,
+                          max_sessions=args.max_sessions, max_portrait_mb=args.max_portrait_mb,
                           max_text_chars=args.max_text_chars)
     try:
         cfg.validate()
     except ValueError as e:
         print(f"emocast live: error: {e}", file=sys.stderr)
         return 2
+    if args.image:
+        cfg.portrait = load_portrait(args.image, options)  # analysed once: a bad portrait fails now
+    else:
+        import skimage.data
+
+        cfg.portrait = load_portrait(skimage.data.astronaut(), options)
     try:
         launch(cfg)
     except OSError as e:

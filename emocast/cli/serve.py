@@ -15,9 +15,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "serve", help="start the web page (Gradio) for making talking portraits in a browser",
         description="Start EmoCAST's web page: upload a portrait, give speech or text and an emotion, "
                     "watch and download the result. Listens on this machine only unless --host says otherwise.")
-    p.add_argument("--host", default=d.host,
-                   help=f"address to listen on (default {d.host}: this machine only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=d.port, help=f"TCP port (default {d.port})")
+    add_listen_arguments(p, d.host, d.port)
     p.add_argument("--max-audio-seconds", type=float, default=d.max_audio_seconds,
                    help=f"longest speech accepted, seconds (default {d.max_audio_seconds:g})")
     p.add_argument("--max-portrait-mb", type=float, default=d.max_portrait_mb,
@@ -35,6 +33,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
     p.set_defaults(func=run)
     return p
+
+
+def add_listen_arguments(p: argparse.ArgumentParser, host: str, port: int) -> None:
+    """``--host`` and ``--port`` of a page (``emocast serve``, ``emocast live``), with their defaults."""
+    p.add_argument("--host", default=host,
+                   help=f"address to listen on (default {host}: this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=port, help=f"TCP port (default {port})")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -320,9 +320,24 @@ def _mouth_box(session: LiveSession) -> list[int]:
 
 
 def launch(cfg: LiveServeConfig) -> None:
-    """Serve the page until Ctrl+C (uvicorn)."""
+    """Serve the page until Ctrl+C (uvicorn).
+
+    Raises:
+        OSError: the address cannot be bound (in use, not this machine's); raised before anything is served.
+    """
+    import socket
+
     import uvicorn
 
     cfg.validate()
+    family = socket.AF_INET6 if ":" in cfg.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((cfg.host, cfg.port))
+    except OSError:
+        sock.close()
+        raise
     print(f"emocast live: open http://{cfg.host}:{cfg.port}/ (Ctrl+C to stop)", flush=True)
-    uvicorn.run(build_app(cfg), host=cfg.host, port=cfg.port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(build_app(cfg), log_level="warning"))
+    server.run(sockets=[sock])

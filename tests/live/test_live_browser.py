@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 
 import numpy as np
 import pytest
 
-from tests.serve.test_browser import CHROMIUM_ARGS, REPO, _chromium, _free_port, _missing
+from tests.serve.test_browser import CHROMIUM_ARGS, _chromium, _free_port, _missing, running_emocast
 
 SPEECH_S = 6.0
 """Seconds of the fixture clip the fake microphone speaks (then silence)."""
@@ -55,34 +51,9 @@ def live_server(tmp_path_factory):
         pytest.importorskip(mod, reason="the live extra is not installed (pip install 'emocast[live]')")
     port = _free_port()
     log_path = tmp_path_factory.mktemp("live-server") / "server.log"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-               PYTHONUNBUFFERED="1")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "emocast", "live", "--port", str(port), "--size", "384"],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"emocast live exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"emocast live did not answer on {url} within 120 s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield url, log_path
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
+    with running_emocast(["live", "--port", str(port), "--size", "384"], f"http://127.0.0.1:{port}/", log_path,
+                         timeout_s=120) as url:
+        yield url, log_path
 
 def _rate(times: list[float], a: float, b: float) -> float:
     t = np.array([x for x in times if a <= x <= b])

@@ -11,6 +11,7 @@ Skipped with the reason when Playwright or Chromium is missing, unless ``EMOCAST
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -60,17 +61,24 @@ def server(tmp_path_factory):
     port = _free_port()
     workdir = tmp_path_factory.mktemp("serve-work")
     log_path = workdir.parent / "server.log"
+    args = ["serve", "--port", str(port), "--max-audio-seconds", "20", "--workdir", str(workdir)]
+    with running_emocast(args, f"http://127.0.0.1:{port}/", log_path, timeout_s=180) as url:
+        yield url, str(workdir), log_path
+
+
+@contextlib.contextmanager
+def running_emocast(args: list[str], url: str, log_path, timeout_s: float):
+    """Run ``python -m emocast ARGS`` (output to ``log_path``) until ``url`` answers 200; yield ``url``;
+    stop it with SIGTERM afterwards. Fails the test with the log's tail when it exits or stays silent."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "emocast", "serve", "--port", str(port),
-                                 "--max-audio-seconds", "20", "--workdir", str(workdir)],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
+        proc = subprocess.Popen([sys.executable, "-m", "emocast", *args], cwd=REPO, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout_s
     while True:
         if proc.poll() is not None:
-            pytest.fail(f"emocast serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            pytest.fail(f"emocast {args[0]} exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
@@ -79,16 +87,17 @@ def server(tmp_path_factory):
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail(f"emocast serve did not answer on {url} within 180 s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield url, str(workdir), log_path
-    proc.send_signal(signal.SIGTERM)
+            pytest.fail(f"emocast {args[0]} did not answer on {url} within {timeout_s:g} s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 @pytest.fixture(scope="module")
 def page(server):
