@@ -317,27 +317,26 @@ class LiveSession:
         with self._push_lock:
             return self._append(wav, phones)
 
-    def _append(self, wav: np.ndarray, phones) -> float:
-        """Add samples to the stream (caller holds ``_push_lock``); returns the stream time of the first."""
+    def _append(self, wav: np.ndarray, phones=None, heard: bool = True) -> float:
+        """Add samples to the stream (caller holds ``_push_lock``); returns the stream time of the first.
+        ``heard=False``: the silence of idling, not counted as the caller's audio."""
         start = self._mouth.samples / SAMPLE_RATE
         frames = self._mouth.push(wav, phones)
         with self._cond:
             self._audio = np.concatenate([self._audio, wav])
             self._ready.extend(frames)
-            self._last_push = self.clock()
-            self._pushed = self._mouth.samples
-            self._heard += len(wav)
-            self._cond.notify_all()
+            if heard:
+                self._last_push = self.clock()
+                self._pushed = self._mouth.samples
+                self._heard += len(wav)
+                self._cond.notify_all()
         return start
 
     def _fill_silence(self, k: int) -> None:
         """Silence into the stream until frame ``k`` is complete (the face idles)."""
         with self._push_lock:
             while self._mouth.frames <= k:
-                frames = self._mouth.push(np.zeros(BLOCK_SAMPLES, np.float32))
-                with self._cond:
-                    self._audio = np.concatenate([self._audio, np.zeros(BLOCK_SAMPLES, np.float32)])
-                    self._ready.extend(frames)
+                self._append(np.zeros(BLOCK_SAMPLES, np.float32), heard=False)
 
     def _next_mouth(self) -> MouthFrame | None:
         """The next frame's mouth, waiting for audio or idling on silence (``None``: the end)."""

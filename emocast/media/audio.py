@@ -95,19 +95,14 @@ def native_sample_rate(path: str | os.PathLike) -> int | None:
 
 def resample(wav: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     """Resample a mono waveform with FFmpeg's resampler (PyAV), ``float32 (~n * sr_out / sr_in,)``."""
-    import av
-
     if sr_in == sr_out:
         return wav.astype(np.float32)
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wav, np.float32).reshape(1, -1), format="flt", layout="mono")
-    frame.sample_rate = int(sr_in)
-    rs = av.AudioResampler(format="flt", layout="mono", rate=int(sr_out))
-    out = [f.to_ndarray().reshape(-1) for f in rs.resample(frame)] + [f.to_ndarray().reshape(-1) for f in rs.resample(None)]
-    return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+    rs = StreamResampler(sr_out)
+    return np.concatenate([rs.push(wav, sr_in), rs.flush()])
 
 
 class StreamResampler:
-    """FFmpeg's resampler (PyAV) on a stream of chunks: mono ``float32`` at any rate in, 16 kHz out,
+    """FFmpeg's resampler (PyAV) on a stream of chunks: mono ``float32`` at any rate in, ``sr_out`` (16 kHz) out,
     with the filter's state carried from chunk to chunk (no clicks at chunk edges). A change of input
     rate starts a new resampler."""
 
@@ -115,6 +110,11 @@ class StreamResampler:
         self.sr_out = int(sr_out)
         self._sr_in: int | None = None
         self._rs = None
+
+    @staticmethod
+    def _samples(frames) -> np.ndarray:
+        out = [f.to_ndarray().reshape(-1) for f in frames]
+        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
 
     def push(self, samples: np.ndarray, sr_in: int) -> np.ndarray:
         """Resample one chunk ``float32 (n,)`` at ``sr_in`` Hz; returns ``float32 (~n * sr_out / sr_in,)``
@@ -130,5 +130,8 @@ class StreamResampler:
             return np.zeros(0, np.float32)
         frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = self._sr_in
-        out = [f.to_ndarray().reshape(-1) for f in self._rs.resample(frame)]
-        return np.concatenate(out).astype(np.float32) if out else np.zeros(0, np.float32)
+        return self._samples(self._rs.resample(frame))
+
+    def flush(self) -> np.ndarray:
+        """The samples the filter still holds back (end of the stream), ``float32 (k,)``."""
+        return self._samples(self._rs.resample(None)) if self._rs is not None else np.zeros(0, np.float32)

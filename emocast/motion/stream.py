@@ -29,7 +29,6 @@ from .pose import POSE, PoseConfig, drift, drift_sinusoids, nod
 from .visemes import (MOUTH_AUS, VISEMES, VisemeConfig, articulate, bilabial_closed, close_lips, frame_hops,
                       phone_grid)
 
-SAMPLE_RATE = 16000
 HOP_SAMPLES = 160
 """Samples per 10 ms hop of the grid (:attr:`VisemeConfig.hop_s` at 16 kHz)."""
 BLOCK_SAMPLES = 2 * HOP_SAMPLES
@@ -100,7 +99,8 @@ class MouthStream:
                  config: StreamConfig = STREAM, visemes: VisemeConfig = VISEMES):
         self.fps, self.config, self.visemes = float(fps), config, visemes
         self.dynamics = dynamics or (lambda k: (1.0, 0.035))
-        self._phones, self._loud, self._vad = PhoneStream(), RunningLoudness(), SileroStream()
+        self._phones = PhoneStream(block_hops=BLOCK_SAMPLES // HOP_SAMPLES)
+        self._loud, self._vad = RunningLoudness(), SileroStream()
         self._base = 0  # hop index of row 0 of the grids
         self._tgt = np.zeros((0, len(MOUTH_AUS)), np.float32)
         self._bil = np.zeros(0, np.float32)
@@ -149,20 +149,18 @@ class MouthStream:
         self._trim()
         return out
 
-    def _ready(self, n_samples: int | None = None) -> int:
+    def _ready(self) -> int:
         """Hops every part of the grid (phones, loudness, voice activity) has been filled for."""
-        n = self.samples if n_samples is None else n_samples
-        phones = (n // BLOCK_SAMPLES) * BLOCK_SAMPLES // HOP_SAMPLES
-        loud = (n - self._loud.win + self._loud.win // 2) // HOP_SAMPLES + 1
-        vad = (n // WINDOW) * WINDOW // HOP_SAMPLES
-        return min(phones, loud, vad)
+        return min(self._phones.hops, self._loud.hops, self._vad.windows * WINDOW // HOP_SAMPLES)
+
+    def _hops(self, k: int) -> np.ndarray:
+        """Grid hops (absolute) averaged into frame ``k``, ``int (frame_subsamples,)``."""
+        return frame_hops(np.array([k]), self.fps, 1 << 30, self.visemes)[0]
 
     def _need(self, k: int) -> int:
         """Last hop (inclusive) frame ``k`` reads: its own and the next frame's span, plus the kernel."""
-        idx = frame_hops(np.array([k + 1]), self.fps, 1 << 30, self.visemes)
-        own = frame_hops(np.array([k]), self.fps, 1 << 30, self.visemes)
         centre = int((k + 1.5) / self.fps / self.visemes.hop_s)
-        return max(int(own.max()) + self.lookahead_hops, int(idx.max()), centre)
+        return max(int(self._hops(k).max()) + self.lookahead_hops, int(self._hops(k + 1).max()), centre)
 
     # --- the grid -------------------------------------------------------------------------------
     def _grow(self, end_hop: int) -> None:
@@ -231,17 +229,14 @@ class MouthStream:
     def _frame(self, k: int) -> MouthFrame:
         v, amp_sigma = self.visemes, self.dynamics(k)
         amplitude, sigma = float(amp_sigma[0]), float(amp_sigma[1])
-        big = 1 << 30
-        own, nxt = frame_hops(np.array([k]), self.fps, big, v)[0], frame_hops(np.array([k + 1]), self.fps, big, v)[0]
+        own, nxt = self._hops(k), self._hops(k + 1)
         r = self.lookahead_hops
-        lo = max(int(own.min()) - r, self._base)
-        hi = int(own.max()) + r + 1
+        lo, hi = max(int(own.min()) - r, self._base), self._need(k) + 1
         sl = slice(lo - self._base, hi - self._base)
-        on = (self._voiced | self._given)[sl].astype(np.float32)
-        sm = articulate(self._tgt[sl] * on[:, None], self._env[sl], sigma, v, radius=r)
+        on = self._voiced | self._given  # phones count where there is voice, or where the caller gave them
+        sm = articulate(self._tgt[sl] * on[sl, None], self._env[sl], sigma, v, radius=r)
         out = sm[own - lo].mean(0, keepdims=True) * np.float32(amplitude)
-        closed = bilabial_closed(self._bil * (self._voiced | self._given), np.array([k, k + 1]), np.stack([own, nxt]),
-                                 self.fps, v, offset=self._base)
+        closed = bilabial_closed((self._bil * on)[sl], np.array([k, k + 1]), np.stack([own, nxt]), self.fps, v, offset=lo)
         spread = np.dot(v.shut_spread_kernel, [self._closed_prev, closed[0], closed[1]]) * v.shut_spread_gain
         shut = max(float(closed[0]), float(spread))
         self._closed_prev = float(closed[0])
@@ -249,7 +244,7 @@ class MouthStream:
         start = int(k / self.fps / v.hop_s) - self._base
         centre = int((k + 0.5) / self.fps / v.hop_s) - self._base
         return MouthFrame(index=k, mouth=mouth, shut=shut, loudness=float(self._env[min(start, len(self._env) - 1)]),
-                          speaking=bool((self._voiced | self._given)[min(centre, len(self._env) - 1)]))
+                          speaking=bool(on[min(centre, len(self._env) - 1)]))
 
 
 class HeadStream:
@@ -313,7 +308,6 @@ class BlinkStream:
         self.fps, self.rng, self.config, self.duration_s = fps, rng, config, duration_s
         self._frame = 0
         self._due: float | None = None
-        self._waited = 0.0
         self._times: list[float] = []
 
     def step(self, speaking: bool, rate_per_min: float = 17.0) -> float:
