@@ -26,7 +26,9 @@ ALLOWED: dict[str, set[str]] = {
     "benchmark": {"(root)", "api", "emotion", "errors", "evaluate", "media", "options"},
     "serve": {"(root)", "api", "emotion", "errors", "face", "media", "options", "speech"},
     "live": {"api", "emotion", "engines", "errors", "face", "media", "motion", "options", "speech"},
-    "cli": {"(root)", "api", "batching", "benchmark", "errors", "evaluate", "live", "media", "options", "serve"},
+    "dataset": {"emotion", "errors", "evaluate", "face", "media", "neural", "render", "speech"},
+    "cli": {"(root)", "api", "batching", "benchmark", "dataset", "errors", "evaluate", "live", "media", "options",
+            "serve"},
     "__main__": {"cli"},
 }
 """Stage (a sub-package or top-level module of ``emocast``) -> the stages it may import. Data flows

@@ -135,3 +135,28 @@ class StreamResampler:
     def flush(self) -> np.ndarray:
         """The samples the filter still holds back (end of the stream), ``float32 (k,)``."""
         return self._samples(self._rs.resample(None)) if self._rs is not None else np.zeros(0, np.float32)
+
+
+def write_wav(path: str | os.PathLike, wav: np.ndarray, sr: int = SAMPLE_RATE) -> str:
+    """Write mono audio as 16-bit PCM WAV, atomically.
+
+    Args:
+        path: output file.
+        wav: ``float32 (n,)`` samples in [-1, 1] (clipped).
+        sr: sample rate in Hz.
+
+    Returns:
+        ``path`` as a string.
+    """
+    import wave
+
+    from .files import atomic_path
+
+    pcm = (np.clip(np.asarray(wav, np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
+    with atomic_path(path) as tmp:
+        with wave.open(tmp, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(int(sr))
+            w.writeframes(pcm.tobytes())
+    return os.fspath(path)

@@ -259,3 +259,38 @@ def read_video(path, max_frames: int | None = None, with_audio: bool = True, bud
     audio = load_audio(path, check_silence=False) if (with_audio and has_audio) else None
     out = (np.stack(frames), fps, audio)
     return out + (scale,) if return_scale else out
+
+
+def iter_frames(path, start: int = 0, stop: int | None = None):
+    """Decode a video's frames one at a time, in order (bounded memory).
+
+    Args:
+        path: video file.
+        start, stop: frame index range ``[start, stop)`` (decode order, 0-based); ``stop=None`` to the end.
+
+    Yields:
+        ``(index, frame)``: ``int`` and ``uint8 (H, W, 3)`` RGB.
+
+    Raises:
+        InputError: missing or unreadable file, or no video stream.
+    """
+    import av
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(path, "video file not found")
+    try:
+        with av.open(path) as c:
+            if not c.streams.video:
+                raise InputError(path, "no video stream in file")
+            vs = c.streams.video[0]
+            vs.thread_type = "AUTO"
+            for i, f in enumerate(c.decode(vs)):
+                if stop is not None and i >= stop:
+                    break
+                if i >= start:
+                    yield i, f.to_ndarray(format="rgb24")
+    except InputError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as e:
+        raise InputError(path, f"cannot read video ({type(e).__name__})") from None

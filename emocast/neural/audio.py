@@ -28,7 +28,7 @@ def n_video_frames(n_samples: int, fps: float = 25.0) -> int:
 
 
 def pad_audio(audio: np.ndarray, fps: float = 25.0, pad_to: int = 16) -> tuple[np.ndarray, int, int]:
-    """Zero-pad ``audio`` (float32, 16 kHz, already :func:`normalise`\ d) to whole ``pad_to``-frame clips,
+    """Zero-pad ``audio`` (float32, 16 kHz, already normalised by :func:`normalise`) to whole ``pad_to``-frame clips,
     as the release does: ``(pad_to - n % pad_to) * (16000 // fps)`` zeros after the samples (none when
     ``n`` is already a multiple), so the padding is silence *after* normalisation.
 
