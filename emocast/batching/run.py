@@ -86,34 +86,24 @@ def _local(jobs: list[BatchJob], workers: int) -> Iterator[tuple[str, str | None
 
 
 def _ray(jobs: list[BatchJob], workers: int, address: str | None) -> Iterator[tuple[str, str | None, float, str]]:
-    try:
-        import ray
-    except ModuleNotFoundError:
-        raise InputError("--ray", "Ray is not installed: pip install 'emocast[ray]'") from None
-    from ray.util import ActorPool
+    from ..scale import actor_count, ray_session
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address or None, num_cpus=None if address else max(1, workers),
-                 include_dashboard=False, log_to_driver=False)
+    with ray_session(address, workers) as ray:
+        from ray.util import ActorPool
 
-    @ray.remote(num_cpus=1)
-    class Worker:
-        """A Ray actor that keeps its models loaded across jobs."""
+        @ray.remote(num_cpus=1)
+        class Worker:
+            """A Ray actor that keeps its models loaded across jobs."""
 
-        def __init__(self):
-            _worker_init()
+            def __init__(self):
+                _worker_init()
 
-        def run(self, job):
-            return run_job(job)
+            def run(self, job):
+                return run_job(job)
 
-    n = workers if workers > 0 else max(1, int(ray.cluster_resources().get("CPU", 1)))
-    pool = ActorPool([Worker.remote() for _ in range(min(n, len(jobs)) or 1)])
-    try:
+        n = actor_count(ray, workers)
+        pool = ActorPool([Worker.remote() for _ in range(min(n, len(jobs)) or 1)])
         yield from pool.map_unordered(lambda actor, job: actor.run.remote(job), jobs)
-    finally:
-        if started:
-            ray.shutdown()
 
 
 def _remove_stale_temporaries(folder: str) -> None:

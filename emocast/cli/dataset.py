@@ -69,7 +69,7 @@ def _copy_flag(parser, name: str) -> None:
 
     f = next(f for f in fields(DatasetConfig) if f.name == name)
     parser.add_argument("--" + name.replace("_", "-"), dest=name, type=type(f.default) if f.default is not None else str,
-                        default=f.default, help=f"{f.metadata['help']} (default: {f.default})")
+                        default=f.default, help=f"{f.metadata['help']} (default: {f.default})".replace("%", "%%"))
 
 
 def run_build(args) -> int:

@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..media.files import write_json
 from . import clip as C
 from . import describe as D
+from . import features as F
 from . import identity as I
 from . import label as L
 from . import normalise as N
@@ -140,11 +141,17 @@ def segment_stage(src: dict, index: int, root: str, cfg: DatasetConfig) -> dict:
     if "rejected" in emo:
         return {"records": [{**rec, "status": "rejected", "reason": emo["rejected"]}], "log": log.to_json()}
     run_step(log, out, "descriptor", {"up": k_crop}, [I.DESCRIPTOR], lambda: I.describe_face(out, cut["n_frames"]))
+    extra = F.outputs(cfg)
+    if extra:
+        run_step(log, out, "features", {"up": k_crop, **cfg.step_inputs("features")}, extra,
+                 lambda: F.write_features(out, cut["n_frames"], cfg))
     rel = os.path.join("clips", cid)
     rec.update(status="ok", masks=masks, emotion=emo,
                paths={"video": f"{rel}/{C.VIDEO}", "audio": f"{rel}/{C.AUDIO}", "landmarks": f"{rel}/{C.LANDMARKS}",
                       "masks": f"{rel}/{C.MASKS}", "emotion_probs": f"{rel}/{L.EMOTION}",
-                      "descriptor": f"{rel}/{I.DESCRIPTOR}"})
+                      "descriptor": f"{rel}/{I.DESCRIPTOR}",
+                      **({"audio_features": f"{rel}/{F.AUDIO_FEATURES}"} if cfg.wav2vec else {}),
+                      **({"face_embedding": f"{rel}/{F.FACE_EMBEDDING}"} if cfg.arcface else {})})
     return {"records": [rec], "log": log.to_json()}
 
 

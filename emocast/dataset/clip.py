@@ -91,7 +91,7 @@ def _face_box(pts: np.ndarray, size: int) -> tuple[int, int, int, int]:
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def _corners(pts: np.ndarray) -> np.ndarray:
+def box_corners(pts: np.ndarray) -> np.ndarray:
     """The 4 corners ``float32 (4, 2)`` of the bounding box of points ``(..., 2)``."""
     p = pts.reshape(-1, 2)
     (x0, y0), (x1, y1) = p.min(0), p.max(0)
@@ -110,8 +110,8 @@ def write_masks(out: str, cfg: DatasetConfig) -> dict:
         ``{"face_box": [x0, y0, x1, y1], "lip_box": [...]}`` in clip pixels.
     """
     lms = np.load(os.path.join(out, LANDMARKS))
-    rm = region_masks(_corners(lms[:, MP_FACE_OVAL]), (cfg.size, cfg.size), cfg.size,
-                      lip_landmarks=_corners(lms[:, MP_LIPS_OUTER]))
+    rm = region_masks(box_corners(lms[:, MP_FACE_OVAL]), (cfg.size, cfg.size), cfg.size,
+                      lip_landmarks=box_corners(lms[:, MP_LIPS_OUTER]))
     arrays = {"face_box_image": (rm.face_box_image > 0.5).astype(np.uint8)}
     for name in ("full", "face", "lip"):
         for k, m in enumerate(getattr(rm, name)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from dataclasses import dataclass, field, fields
 
 from ..errors import InputError
@@ -77,6 +78,10 @@ class DatasetConfig:
                                   steps=("describe",))
     describer_url: str | None = param(None, "a local OpenAI-compatible endpoint (http://host:port/v1) to write "
                                       "descriptions", steps=("describe",))
+    wav2vec: str | None = param(None, "a wav2vec2 model folder (the release's wav2vec2-base-960h): store every "
+                                "clip's audio features as the network reads them", steps=("features",))
+    arcface: str | None = param(None, "an ArcFace ONNX model: store every clip's face embedding",
+                                steps=("features",))
     val_fraction: float = param(0.05, "share of identities held out as the validation split", steps=("split",))
 
     def replace(self, **changes) -> "DatasetConfig":
@@ -105,6 +110,12 @@ class DatasetConfig:
             bad("labeller", "must be 'fer' or 'onnx:MODEL.onnx'")
         if self.labeller.startswith("onnx:") and not self.class_map:
             bad("class_map", "an ONNX labeller needs --class-map (its output classes as MEAD names)")
+        for name in ("syncnet", "wav2vec", "arcface"):
+            path = getattr(self, name)
+            if path and not os.path.exists(path):
+                raise InputError(path, f"--{name}: no such file or folder")
+        if self.labeller.startswith("onnx:") and not os.path.isfile(self.labeller[5:]):
+            raise InputError(self.labeller[5:], "--labeller: no such ONNX model")
         return self
 
     def step_inputs(self, step: str) -> dict:
@@ -119,7 +130,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         unit = f" [{m['unit']}]" if m["unit"] else ""
         kind = type(f.default) if f.default is not None else str
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=f.default,
-                            choices=m["choices"], help=f"{m['help']}{unit} (default: {f.default})")
+                            choices=m["choices"], help=f"{m['help']}{unit} (default: {f.default})".replace("%", "%%"))
 
 
 def from_args(args: argparse.Namespace) -> DatasetConfig:

@@ -12,7 +12,6 @@ import json
 from dataclasses import asdict
 from typing import Iterator
 
-from ..errors import InputError
 from .config import DatasetConfig
 
 
@@ -65,29 +64,18 @@ def ray_build(sources: list[str], root: str, cfg: DatasetConfig, workers: int, a
               progress: bool = True) -> Iterator[tuple[list[dict], dict]]:
     """Run the stages on Ray Data: a local Ray (``address=None``, ``workers`` CPUs) or the cluster at
     ``address``; yields ``(records, step log)`` per segment row."""
-    try:
-        import ray
-    except ModuleNotFoundError:
-        raise InputError("--ray", "Ray is not installed: pip install 'emocast[ray]'") from None
     import logging
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address or None, num_cpus=None if address else max(1, workers),
-                 include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    if not progress:
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-    try:
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = progress
-        n = workers if workers > 0 else max(1, int(ray.cluster_resources().get("CPU", 1)))
+    from ..scale import actor_count, ray_session
+
+    with ray_session(address, workers, quiet=not progress) as ray:
+        if not progress:
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
+        ray.data.DataContext.get_current().enable_progress_bars = progress
         kw = {"fn_constructor_kwargs": {"root": root, "cfg": asdict(cfg)}, "num_cpus": 1,
-              "compute": ray.data.ActorPoolStrategy(size=n)}
+              "compute": ray.data.ActorPoolStrategy(size=actor_count(ray, workers))}
         ds = ray.data.from_items([{"source": s} for s in sources], override_num_blocks=len(sources))
         ds = ds.map(SourceStage, **kw).flat_map(segment_rows).map(SegmentStage, **kw)
         rows = ds.take_all()
-    finally:
-        if started:
-            ray.shutdown()
     for row in rows:
         yield json.loads(row["records"]), json.loads(row["log"])

@@ -13,7 +13,8 @@ rejected one has ``reason`` (one line). An accepted clip also has:
 * ``paths``: ``video`` (H.264 + AAC), ``audio`` (16-bit WAV), ``landmarks`` (``float32 (T, 478, 2)``
   clip px), ``masks`` (npz of ``face_box_image`` and per-level ``full_k``/``face_k``/``lip_k``),
   ``emotion_probs`` (npz ``probs float32 (T, 8)``: FER2013 order + contempt), ``descriptor`` (dlib
-  ``float32 (128,)``), all relative to the dataset folder;
+  ``float32 (128,)``), and with ``--wav2vec`` / ``--arcface`` ``audio_features`` (``float16 (T, layers,
+  dim)``) / ``face_embedding`` (``float32 (512,)``); all relative to the dataset folder;
 * ``sync``: ``method`` (``aperture-logmel``, ``syncnet`` or ``off``), ``offset_frames`` (audio lags video
   > 0), ``confidence``, ``shift_frames`` (applied to the audio), ``offset_after`` (after the repair);
 * ``emotion``: ``label`` (MEAD), ``confidence``, ``intensity`` [0, 1], ``level`` 1-3, ``labeller``,

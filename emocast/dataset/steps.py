@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -33,21 +34,24 @@ def file_digest(path: str, chunk: int = 1 << 20) -> str:
 
 @dataclass
 class StepLog:
-    """Which steps ran and which were skipped, by step name."""
+    """Which steps ran and which were skipped, and the seconds the runs took, by step name."""
 
     ran: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
+    seconds: Counter = field(default_factory=Counter)
 
     def merge(self, other: "StepLog") -> None:
         self.ran.update(other.ran)
         self.skipped.update(other.skipped)
+        self.seconds.update(other.seconds)
 
     def to_json(self) -> dict:
-        return {"ran": dict(self.ran), "skipped": dict(self.skipped)}
+        return {"ran": dict(self.ran), "skipped": dict(self.skipped),
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
     @classmethod
     def from_json(cls, d: dict) -> "StepLog":
-        return cls(Counter(d.get("ran", {})), Counter(d.get("skipped", {})))
+        return cls(Counter(d.get("ran", {})), Counter(d.get("skipped", {})), Counter(d.get("seconds", {})))
 
 
 def run_step(log: StepLog, folder: str, name: str, inputs: dict, outputs, fn):
@@ -79,7 +83,9 @@ def run_step(log: StepLog, folder: str, name: str, inputs: dict, outputs, fn):
                 log.skipped[name] += 1
                 return key, saved["result"]
     os.makedirs(folder, exist_ok=True)
+    t0 = time.perf_counter()
     result = json_safe(fn())
     write_json(stamp, {"key": key, "result": result})
     log.ran[name] += 1
+    log.seconds[name] += time.perf_counter() - t0
     return key, result

@@ -214,6 +214,12 @@ def test_cli_bad_input_is_one_line(tmp_path):
     assert r.returncode == 2 and "not a dataset folder" in r.stderr and "Traceback" not in r.stderr
     r = emocast("dataset", "build", tmp_path, "-o", tmp_path / "out", "--labeller", "onnx:x.onnx")
     assert r.returncode == 2 and "--class-map" in r.stderr
+    r = emocast("dataset", "build", tmp_path, "-o", tmp_path / "out", "--syncnet", tmp_path / "syncnet_v2.model")
+    assert r.returncode == 2 and "syncnet_v2.model: --syncnet: no such file" in r.stderr
+    r = emocast("dataset", "build", tmp_path, "-o", tmp_path / "out")
+    assert r.returncode == 2 and "no video files found" in r.stderr and not (tmp_path / "out").exists()
+    r = emocast("dataset", "build", "--help")
+    assert r.returncode == 0 and "--max-repair" in r.stdout and "50-70%" in r.stdout
 
 
 def test_broken_clip_file_is_reported(stills, tmp_path):
@@ -230,3 +236,130 @@ def test_broken_clip_file_is_reported(stills, tmp_path):
     problems = validate(str(copy), progress=False)
     assert len(problems) == 2
     assert problems[0] == f"{a['id']}: missing emotion_probs" and problems[1].startswith(f"{b['id']}: unreadable")
+
+
+def test_network_features_when_models_are_given(videos, tmp_path):
+    """With a wav2vec2 folder the clip gets the network's audio features, one row per frame."""
+    pytest.importorskip("transformers")
+    import shutil
+
+    from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+    from emocast.dataset.features import AUDIO_FEATURES, write_features
+
+    model = tmp_path / "w2v"
+    Wav2Vec2Model(Wav2Vec2Config(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                                 conv_dim=(16,) * 7, num_conv_pos_embeddings=16,
+                                 num_conv_pos_embedding_groups=2)).save_pretrained(model)
+    root, _, _ = videos
+    r = by_source(root, "SadTalker_WDA_KatieHill_000.mp4")[0]
+    clip = tmp_path / "clip"
+    shutil.copytree(root / "clips" / r["id"], clip)
+    out = write_features(str(clip), r["n_frames"], DatasetConfig(wav2vec=str(model)))
+    feats = np.load(clip / AUDIO_FEATURES)
+    assert out == {"audio_features": [r["n_frames"], 2, 16]} and feats.dtype == np.float16
+    assert np.isfinite(feats).all() and feats.std(axis=0).mean() > 0  # varies with the speech
+
+
+def test_second_face_cuts_the_track(sources, tmp_path):
+    """Two speakers side by side (the real clip twice): no frame has one face, so no clip."""
+    from emocast.media import read_video, write_video
+
+    v, _, a = read_video(sources["katie"], max_frames=100)
+    two = tmp_path / "two_faces.mp4"
+    write_video(two, np.concatenate([v, v[:, :, ::-1]], axis=2), a[: 100 * 640], fps=25)
+    build([str(two)], str(tmp_path / "out"), progress=False)
+    [r] = read_manifest(tmp_path / "out")
+    assert r["status"] == "rejected" and "one face" in r["reason"]
+
+
+def test_small_turned_and_blurred_faces_are_rejected(videos, tmp_path):
+    from emocast.dataset import clip as C
+    from emocast.dataset import track as TR
+
+    root, _, _ = videos
+    r = by_source(root, "SadTalker_WDA_KatieHill_000.mp4")[0]
+    work = str(next((root / "work").glob("SadTalker_WDA_KatieHill_000-*")))
+    lms = TR.segment_landmarks(work, r["start_frame"], r["end_frame"])
+    crop, reason = TR.choose_crop(lms, 512, 512, DatasetConfig(min_face_px=600))
+    assert crop is None and reason.startswith("face too small")
+    crop, reason = TR.choose_crop(lms, 512, 512, DatasetConfig())
+    assert reason is None and crop == r["crop"]
+    assert np.median(TR.yaw_degrees(lms)) < 35 < np.median(TR.yaw_degrees(_turned(lms, 50)))
+    seg = {"start": r["start_frame"], "end": r["start_frame"] + 30, "crop": r["crop"]}
+    out = C.write_clip(work, str(tmp_path / "c"), seg, 0, DatasetConfig(max_blur=0.05))
+    assert out["rejected"].startswith("face blurred") and not any((tmp_path / "c").iterdir())
+
+
+def _turned(lms, degrees):
+    """Landmarks rotated about the vertical axis through their centre (a head turned by ``degrees``)."""
+    t = np.radians(degrees)
+    c = lms[..., :3].mean(axis=1, keepdims=True)
+    x, z = lms[..., 0] - c[..., 0], lms[..., 2] - c[..., 2]
+    out = lms.copy()
+    out[..., 0] = c[..., 0] + x * np.cos(t) + z * np.sin(t)
+    out[..., 2] = c[..., 2] - x * np.sin(t) + z * np.cos(t)
+    return out
+
+
+def test_syncnet_weights_are_used_when_given(videos, tmp_path):
+    """With --syncnet the filter is SyncNet's (random weights here: the method and its figures, not a verdict)."""
+    torch = pytest.importorskip("torch")
+    from emocast.dataset.sync import sync_filter
+    from emocast.evaluate.syncnet import build_syncnet
+
+    path = tmp_path / "syncnet_v2.model"
+    torch.save(build_syncnet().state_dict(), path)
+    root, _, _ = videos
+    r = by_source(root, "SadTalker_WDA_KatieHill_000.mp4")[0]
+    work = str(next((root / "work").glob("SadTalker_WDA_KatieHill_000-*")))
+    cfg = DatasetConfig(syncnet=str(path), min_sync_confidence=-100, max_repair=100)
+    s = sync_filter(work, r["start_frame"], r["start_frame"] + 60, cfg)
+    assert s["method"] == "syncnet" and abs(s["offset_frames"]) <= 15 and np.isfinite(s["confidence"])
+
+
+def test_mead_and_hdtf_names():
+    from emocast.dataset.label import names
+
+    assert names("/data/M003_angry_level_2_001.mp4") == {"identity": "M003", "emotion": "angry", "level": 2,
+                                                         "corpus": "MEAD"}
+    assert names("/mead/W015/video/front/surprised/level_3/014.mp4")["emotion"] == "surprised"
+    assert names("/hdtf/WRA_JohnBoehner_000.mp4") == {"identity": "WRA_JohnBoehner", "corpus": "HDTF"}
+    assert names("/x/holiday.mp4") == {} and names("/x/M003_sleepy_level_2_001.mp4") == {}
+
+
+def test_openai_compatible_endpoint_descriptions():
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            happy = "happy" in body["messages"][0]["content"]
+            text = "- She laughs while telling the joke, smiling happily.\n- Reading the weather report calmly."
+            reply = json.dumps({"choices": [{"message": {"content": text if happy else "Sobbing quietly."}}]})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(reply.encode())
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        d = describe_all(DatasetConfig(describer_url=f"http://127.0.0.1:{server.server_port}/v1"))
+    finally:
+        server.shutdown()
+    assert "She laughs while telling the joke, smiling happily." in d["descriptions"]["happy/3"]
+    assert "Reading the weather report calmly." in d["dropped"]["happy/3"]
+    assert d["source"].startswith("endpoint: ")
+
+
+def test_shot_detector_keeps_mediapipes_opencv():
+    from importlib import metadata
+
+    installed = {d.metadata["Name"].lower() for d in metadata.distributions()}
+    assert "scenedetect" in installed and "opencv-contrib-python" in installed
+    assert not {"opencv-python", "opencv-python-headless"} & installed
