@@ -28,8 +28,9 @@ ALLOWED: dict[str, set[str]] = {
     "serve": {"(root)", "api", "emotion", "errors", "face", "media", "options", "speech"},
     "live": {"api", "emotion", "engines", "errors", "face", "media", "motion", "options", "speech"},
     "dataset": {"emotion", "errors", "evaluate", "face", "media", "neural", "render", "scale", "speech"},
+    "train": {"dataset", "errors", "media", "neural"},
     "cli": {"(root)", "api", "batching", "benchmark", "dataset", "errors", "evaluate", "live", "media", "options",
-            "serve"},
+            "serve", "train"},
     "__main__": {"cli"},
 }
 """Stage (a sub-package or top-level module of ``emocast``) -> the stages it may import. Data flows

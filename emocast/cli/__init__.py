@@ -14,7 +14,7 @@ import sys
 from .. import __version__
 from ..errors import InputError
 
-SUBCOMMANDS = ["generate", "demo", "batch", "evaluate", "benchmark", "serve", "live", "dataset"]
+SUBCOMMANDS = ["generate", "demo", "batch", "evaluate", "benchmark", "serve", "live", "dataset", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:

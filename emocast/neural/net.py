@@ -156,6 +156,13 @@ def write_reference(reference_unet: ReferenceNet, bank: ReferenceBank, latents: 
                     n_slots: int, rows=None) -> None:
     """Fill ``bank`` from one ReferenceNet pass at t = 0 and switch it to ``"read"``.
     ``latents`` ``(R*S, 4, h, w)``, ``context`` ``(R*S, T+K, D)``; see :meth:`EmoCASTNet.write_reference`."""
+    fill_bank(reference_unet, bank, latents, context, n_slots, rows)
+
+
+def fill_bank(reference_unet: ReferenceNet, bank: ReferenceBank, latents: torch.Tensor, context: torch.Tensor,
+              n_slots: int, rows=None) -> None:
+    """:func:`write_reference` that keeps the autograd graph when gradients are enabled (training the
+    ReferenceNet through the bank). Clear the bank only after ``backward``: the graph holds its tensors."""
     bank.clear()
     bank.mode = "write"
     reference_unet(latents, 0, encoder_hidden_states=context, return_dict=False)

@@ -40,8 +40,9 @@ def _unfold(x: torch.Tensor, f: int) -> torch.Tensor:
 class _Ctx:
     """Per-forward state handed down the blocks."""
 
-    def __init__(self, frames, temb, context, audio, bank):
+    def __init__(self, frames, temb, context, audio, bank, temporal=True):
         self.frames, self.temb, self.context, self.audio, self.bank = frames, temb, context, audio, bank
+        self.temporal = temporal
 
 
 class _Block(nn.Module):
@@ -67,7 +68,7 @@ class _Block(nn.Module):
                 x5 = self._run(self.audio_modules[j], x5, ctx.audio)
         else:
             x5 = _unfold(x, f)
-        if use_motion and hasattr(self, "motion_modules"):
+        if use_motion and ctx.temporal and hasattr(self, "motion_modules"):
             motion = None
             if hasattr(self, "attentions") and ctx.bank is not None and ctx.bank.mode == "read":
                 tokens = ctx.bank.motion_tokens(self.attention_names[j])     # (B, M, HW, C)
@@ -196,6 +197,8 @@ class DenoisingUNet3D(ModelMixin, ConfigMixin):
     """
 
     _supports_gradient_checkpointing = True
+    temporal = True
+    """False bypasses every temporal (motion) module: the image-level training stage (Hallo's stage 1)."""
 
     @register_to_config
     def __init__(self, net_config: dict | None = None):
@@ -247,7 +250,7 @@ class DenoisingUNet3D(ModelMixin, ConfigMixin):
         emb = self.time_embedding(self.time_proj(t).to(sample.dtype))
         temb = emb.repeat_interleave(f, dim=0)
         self.bank.num_frames = f
-        ctx = _Ctx(f, temb, context.repeat_interleave(f, dim=0), audio, self.bank)
+        ctx = _Ctx(f, temb, context.repeat_interleave(f, dim=0), audio, self.bank, self.temporal)
         x = self.conv_in(_fold(sample))
         if locator is not None:
             loc = locator if locator.dim() == 5 else locator.unsqueeze(2).expand(-1, -1, f, -1, -1)
