@@ -231,6 +231,8 @@ def train(data: str, weights: str, run: str, cfg: TrainConfig, phase: int | None
                 log_line(line)
             if cfg.save_every and total % cfg.save_every == 0:
                 save(accelerator, model, run)
+            if cfg.preview_every and total % cfg.preview_every == 0 and accelerator.is_main_process:
+                write_preview(accelerator.unwrap_model(model), cur, run, total)
     if steps_here:
         save(accelerator, model, run)
     if steps_here and cfg.eval_samples and (not cfg.eval_every or state.total % cfg.eval_every):
@@ -256,6 +258,35 @@ class Phase:
         if self.windows:
             audio = [self.windows(self.set.by_id[s.clip], s.start, self.cfg.clip_frames) for s in samples]
         return prepare_inputs(self.comp, samples, audio, self.cfg, self.scheduler, self.device, fixed_t, dropout)
+
+
+PREVIEW_STEPS = 10
+"""DDIM steps of a preview clip (a glance at progress, not a result)."""
+
+
+def write_preview(loss_module, cur: "Phase", run: str, step: int) -> str:
+    """``RUN/previews/step_NNNNNN.mp4``: one 16-frame clip sampled by the pipeline, as inference does, from
+    the first evaluation sample's reference image, audio and description, at the training size."""
+    from ..media.video import write_video
+    from ..neural.pipeline import EmoCASTPipeline
+
+    net, comp, cfg = loss_module.net, cur.comp, cur.cfg
+    s = cur.eval_samples[0]
+    rec = cur.set.by_id[s.clip]
+    image = ((s.reference.transpose(1, 2, 0) + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    wav = load_audio(os.path.join(cur.set.folder, rec["paths"]["audio"]), check_silence=False)[:16 * 640]
+    lms = np.load(os.path.join(cur.set.folder, rec["paths"]["landmarks"]))[0] * (cfg.size / rec["size"])
+    temporal = net.denoising_unet.temporal
+    net.denoising_unet.temporal = True
+    try:
+        pipe = EmoCASTPipeline.from_net(net, comp.vae, comp.text_encoder, comp.tokenizer, comp.audio_encoder)
+        frames = list(pipe.iter_frames(image, wav, s.text or "neutral", landmarks=lms, size=cfg.size,
+                                       num_inference_steps=PREVIEW_STEPS, progress=False))
+    finally:
+        net.denoising_unet.temporal = temporal
+        loss_module.train()
+    os.makedirs(os.path.join(run, "previews"), exist_ok=True)
+    return write_video(os.path.join(run, "previews", f"step_{step:06d}.mp4"), frames, wav, fps=25)
 
 
 def freeze_unused(loss_module, inputs: dict) -> int:

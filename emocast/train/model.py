@@ -54,7 +54,11 @@ def load_components(weights_dir: str) -> Components:
     if missing:
         raise InputError(weights_dir, "missing: " + ", ".join(missing))
     net = build_net(net_config_for(parts["net"]), device="meta")
-    load_release_checkpoint(net, parts["net"], dtype=torch.float32)
+    try:
+        load_release_checkpoint(net, parts["net"], dtype=torch.float32)
+    except (RuntimeError, ValueError, KeyError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(parts["net"], f"does not match the network config beside it ({first[:160]})") from None
     kw = dict(local_files_only=True)
     vae = AutoencoderKL.from_pretrained(parts["vae"], **kw).eval().requires_grad_(False)
     text = CLIPTextModel.from_pretrained(parts["clip"], **kw).eval().requires_grad_(False)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -363,3 +364,31 @@ def test_shot_detector_keeps_mediapipes_opencv():
     installed = {d.metadata["Name"].lower() for d in metadata.distributions()}
     assert "scenedetect" in installed and "opencv-contrib-python" in installed
     assert not {"opencv-python", "opencv-python-headless"} & installed
+
+
+def test_onnx_labeller_and_arcface_features(videos, tmp_path):
+    """A user's ONNX classifier labels a clip through its class map; an ArcFace ONNX gives the embedding."""
+    import shutil
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from onnx_tiny import tiny_arcface
+
+    from emocast.dataset.features import FACE_EMBEDDING, write_features
+    from emocast.dataset.label import label_clip
+
+    root, _, _ = videos
+    r = by_source(root, "SadTalker_WDA_KatieHill_000.mp4")[0]
+    clip = tmp_path / "clip"
+    shutil.copytree(root / "clips" / r["id"], clip)
+    classes = "neutral,happy,sad,angry,fear,disgusted,surprised,contempt"
+    model = tiny_arcface(tmp_path / "emo.onnx", dim=8, batch="N", side=48)
+    cfg = DatasetConfig(labeller=f"onnx:{model}", class_map=classes, label_stride=10)
+    out = label_clip(str(clip), r["source"], cfg)
+    assert out["labeller"] == "onnx:emo.onnx" and out["label"] in classes.split(",")
+    probs = np.load(clip / "emotion.npz")["probs"]
+    labelled = np.isfinite(probs).all(1)
+    assert labelled.sum() == len(range(0, r["n_frames"], 10))
+    np.testing.assert_allclose(probs[labelled].sum(1), 1.0, atol=1e-5)
+    arc = tiny_arcface(tmp_path / "arc.onnx", dim=16)
+    assert write_features(str(clip), r["n_frames"], DatasetConfig(arcface=arc)) == {"face_embedding": [16]}
+    assert np.isfinite(np.load(clip / FACE_EMBEDDING)).all()

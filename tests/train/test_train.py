@@ -47,7 +47,7 @@ def changed_keys(before, after):
 
 
 def test_stage1_overfits_and_changes_only_its_parts(katie_dataset, tiny_weights, tmp_path):
-    r, run, out = run_and_export(1, 150, katie_dataset, tiny_weights, tmp_path)
+    r, run, out = run_and_export(1, 200, katie_dataset, tiny_weights, tmp_path)
     evals = [m["eval_loss"] for m in metrics(run) if "eval_loss" in m]
     print("stage 1 eval losses", evals, r)
     assert evals[0] > 0 and evals[-1] < 0.5 * evals[0]
@@ -59,7 +59,7 @@ def test_stage1_overfits_and_changes_only_its_parts(katie_dataset, tiny_weights,
 
 
 def test_stage2_overfits_and_changes_only_its_parts(katie_dataset, tiny_weights, tmp_path):
-    r, run, out = run_and_export(2, 60, katie_dataset, tiny_weights, tmp_path)
+    r, run, out = run_and_export(2, 150, katie_dataset, tiny_weights, tmp_path)
     evals = [m["eval_loss"] for m in metrics(run) if "eval_loss" in m]
     print("stage 2 eval losses", evals, r)
     assert evals[-1] < 0.8 * evals[0]
@@ -67,6 +67,17 @@ def test_stage2_overfits_and_changes_only_its_parts(katie_dataset, tiny_weights,
     assert changed and all("motion_modules" in k or "audio_modules" in k or k.startswith("audio_proj.")
                            for k in changed)
     assert any("emo_audio" in k for k in changed)
+
+
+def test_preview_videos(katie_dataset, tiny_weights, tmp_path):
+    from emocast.media import read_video
+    from emocast.train.loop import train
+
+    run = tmp_path / "p"
+    train(str(katie_dataset), str(tiny_weights), str(run), tiny(1, phase_steps=(2, 0, 0), preview_every=2,
+                                                                eval_every=0, save_every=0), cpu=True, progress=False)
+    frames, fps, audio = read_video(run / "previews" / "step_000002.mp4")
+    assert frames.shape == (16, 64, 64, 3) and fps == 25 and audio is not None
 
 
 def test_resume_equals_unbroken_run(katie_dataset, tiny_weights, tmp_path):
@@ -197,6 +208,15 @@ def test_train_errors_are_one_line(tiny_weights, tmp_path):
     assert r.returncode == 2 and "not a dataset folder" in r.stderr and "Traceback" not in r.stderr
     r = emocast("train", "--stage", "1", "--data", tmp_path, "--weights", tmp_path / "nope", "-o", tmp_path / "r")
     assert r.returncode == 2 and "weights folder not found" in r.stderr
+    import shutil
+
+    bad = tmp_path / "bad-weights"
+    shutil.copytree(tiny_weights, bad)
+    cfg = json.loads((bad / "emocast" / "config.json").read_text())
+    cfg["cross_attention_dim"] = 48
+    (bad / "emocast" / "config.json").write_text(json.dumps(cfg))
+    r = emocast("train", "--stage", "1", "--preset", "tiny", "--data", tmp_path, "--weights", bad, "-o", tmp_path / "r2")
+    assert r.returncode == 2 and "does not match the network config" in r.stderr and r.stderr.count("\n") == 1
     r = emocast("train", "export", tmp_path, "-o", tmp_path / "x")
     assert r.returncode == 2 and "not a training run folder" in r.stderr
     r = emocast("train", "--stage", "2", "--preset", "tiny", "--data", tmp_path, "--weights", tiny_weights,
