@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict
 from typing import Iterator
 
+from ..errors import InputError
 from .config import DatasetConfig
 
 
@@ -69,6 +70,10 @@ def ray_build(sources: list[str], root: str, cfg: DatasetConfig, workers: int, a
     from ..scale import actor_count, ray_session
 
     with ray_session(address, workers, quiet=not progress) as ray:
+        try:
+            import ray.data  # noqa: F401 - needs pyarrow (the ray[data] extra)
+        except ModuleNotFoundError as e:
+            raise InputError("--ray", f"Ray Data is not installed ({e.name} missing): pip install 'emocast[ray]'") from None
         if not progress:
             logging.getLogger("ray.data").setLevel(logging.ERROR)
         ray.data.DataContext.get_current().enable_progress_bars = progress
