@@ -60,33 +60,14 @@ def run_job(job: BatchJob) -> tuple[str, str | None, float, str]:
     return job.id, error, time.perf_counter() - t0, f"pid{os.getpid()}"
 
 
-def _worker_init() -> None:
-    """Each worker process runs one torch thread (the workers are the parallelism; small models run
-    faster single-threaded on shared cores). Torch is not imported for it: a job with a label emotion
-    never needs torch, so the thread count is set for whenever it is loaded (``OMP_NUM_THREADS``)."""
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-    else:
-        os.environ["OMP_NUM_THREADS"] = "1"
-
-
 def _local(jobs: list[BatchJob], workers: int) -> Iterator[tuple[str, str | None, float, str]]:
-    if workers <= 1:
-        for job in jobs:
-            yield run_job(job)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from ..scale import local_map
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as ex:
-        futures = [ex.submit(run_job, j) for j in jobs]
-        for f in as_completed(futures):
-            yield f.result()
+    return local_map(run_job, jobs, workers)
 
 
 def _ray(jobs: list[BatchJob], workers: int, address: str | None) -> Iterator[tuple[str, str | None, float, str]]:
-    from ..scale import actor_count, ray_session
+    from ..scale import actor_count, one_thread, ray_session
 
     with ray_session(address, workers) as ray:
         from ray.util import ActorPool
@@ -96,7 +77,7 @@ def _ray(jobs: list[BatchJob], workers: int, address: str | None) -> Iterator[tu
             """A Ray actor that keeps its models loaded across jobs."""
 
             def __init__(self):
-                _worker_init()
+                one_thread()
 
             def run(self, job):
                 return run_job(job)

@@ -9,6 +9,7 @@ the manifest is the same either way.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -127,7 +128,7 @@ def segment_stage(src: dict, index: int, root: str, cfg: DatasetConfig) -> dict:
     if "rejected" in sync:
         return {"records": [{**rec, "status": "rejected", "reason": sync["rejected"]}], "log": log.to_json()}
     k_crop, cut = run_step(log, out, "crop", {"up": k, "shift": sync["shift_frames"], **cfg.step_inputs("crop"),
-                                              "v": STEP_VERSION, "max_blur": cfg.max_blur},
+                                              "v": STEP_VERSION},
                            _no_outputs_if_rejected([C.VIDEO, C.AUDIO, C.LANDMARKS]),
                            lambda: C.write_clip(work, out, seg, sync["shift_frames"], cfg))
     rec["blur_px"] = cut["blur_px"]
@@ -202,24 +203,12 @@ def process_source(source: str, root: str, cfg: DatasetConfig) -> tuple[list[dic
 def _local(sources: list[str], root: str, cfg: DatasetConfig, workers: int, progress: bool):
     from tqdm import tqdm
 
-    bar = tqdm(total=len(sources), unit="video", desc="dataset", disable=not progress, file=sys.stderr)
-    if workers <= 1:
-        for s in sources:
-            yield process_source(s, root, cfg)
+    from ..scale import local_map
+
+    with tqdm(total=len(sources), unit="video", desc="dataset", disable=not progress, file=sys.stderr) as bar:
+        for result in local_map(functools.partial(process_source, root=root, cfg=cfg), sources, workers):
+            yield result
             bar.update()
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as ex:
-            for f in as_completed([ex.submit(process_source, s, root, cfg) for s in sources]):
-                yield f.result()
-                bar.update()
-    bar.close()
-
-
-def _worker_init() -> None:
-    os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def build(sources: Iterable[str], output: str, cfg: DatasetConfig | None = None, *, workers: int = 1,

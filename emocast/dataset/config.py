@@ -44,7 +44,7 @@ class DatasetConfig:
     min_face_px: int = param(160, "smallest accepted face height in source pixels (smaller faces are upscaled "
                              "too far to teach anything at 512 px)", unit="px", steps=("segments",))
     max_blur: float = param(2.5, "largest accepted edge blur of the face at clip size "
-                            "(render.sharpness.edge_blur_sigma)", unit="px", steps=("segments",))
+                            "(render.sharpness.edge_blur_sigma)", unit="px", steps=("crop",))
     max_yaw: float = param(35.0, "largest accepted median head turn (yaw from the landmarks)", unit="degrees",
                            steps=("segments",))
     sync: str = param("auto", "lip-sync filter: 'auto' (SyncNet when --syncnet is given, else the package's own "

@@ -20,9 +20,9 @@ class SourceStage:
     """Ray Data actor: normalise, shots, face track and segments of a source row."""
 
     def __init__(self, root: str, cfg: dict):
-        import os
+        from ..scale import one_thread
 
-        os.environ["OMP_NUM_THREADS"] = "1"
+        one_thread()
         self.root, self.cfg = root, DatasetConfig(**cfg)
 
     def __call__(self, row: dict) -> dict:
@@ -43,9 +43,9 @@ class SegmentStage:
     """Ray Data actor: sync filter, crop, masks, emotion and descriptor of a segment row."""
 
     def __init__(self, root: str, cfg: dict):
-        import os
+        from ..scale import one_thread
 
-        os.environ["OMP_NUM_THREADS"] = "1"
+        one_thread()
         self.root, self.cfg = root, DatasetConfig(**cfg)
 
     def __call__(self, row: dict) -> dict:

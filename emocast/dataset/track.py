@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ..face import topology as T
+from ..evaluate.lipsync import mouth_aperture
 from ..face.detect import detect_faces, mesh_landmarks
 from ..media.audio import load_audio
 from ..media.video import iter_frames
@@ -57,20 +58,9 @@ def load_track(folder: str) -> dict:
 
 
 def mesh_aperture(landmarks: np.ndarray) -> np.ndarray:
-    """Inner-lip aperture per frame from Face Mesh landmarks, on the scale of
-    :func:`emocast.evaluate.lipsync.mouth_aperture` (mean inner-lip gap / outer-eye-corner distance).
-
-    Args:
-        landmarks: ``(T, 478, 2|3)`` pixels.
-
-    Returns:
-        ``float32 (T,)`` (NaN without a face).
-    """
-    lm = np.asarray(landmarks, np.float64)[..., :2]
-    gaps = [np.linalg.norm(lm[:, a] - lm[:, b], axis=1) for a, b in INNER_LIP_PAIRS]
-    iod = np.linalg.norm(lm[:, T.RIGHT_EYE_CORNERS[0]] - lm[:, T.LEFT_EYE_CORNERS[0]], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.mean(gaps, axis=0) / iod).astype(np.float32)
+    """Inner-lip aperture per frame from Face Mesh landmarks ``(T, 478, 2|3)``, ``float32 (T,)``: the lip-sync
+    judge's :func:`emocast.evaluate.lipsync.mouth_aperture` on the mesh's counterparts of dlib's points."""
+    return mouth_aperture(landmarks, INNER_LIP_PAIRS, (T.RIGHT_EYE_CORNERS[0], T.LEFT_EYE_CORNERS[0]))
 
 
 def yaw_degrees(landmarks: np.ndarray) -> np.ndarray:
@@ -188,8 +178,10 @@ def segments(folder: str, info: dict, shot_list: list[list[int]], cfg: DatasetCo
 
 
 def segment_landmarks(folder: str, start: int, end: int) -> np.ndarray:
-    """Gap-filled landmarks ``float32 (end-start, 478, 3)`` of a segment, source pixels."""
-    tr = load_track(folder)
-    lms = tr["landmarks"]
-    lms, _ = fill_gaps(lms, np.isfinite(lms[:, :, :2]).all(axis=(1, 2)))
-    return lms[start:end]
+    """Gap-filled landmarks ``float32 (end-start, 478, 3)`` of a segment, source pixels (the frames a gap
+    fill can reach, :data:`MAX_GAP_FRAMES` + 1 either side, are filled with it; the rest is not touched)."""
+    lms = load_track(folder)["landmarks"]
+    a = max(0, start - MAX_GAP_FRAMES - 1)
+    window = lms[a:end + MAX_GAP_FRAMES + 1]
+    window, _ = fill_gaps(window, np.isfinite(window[:, :, :2]).all(axis=(1, 2)))
+    return window[start - a:end - a]

@@ -45,19 +45,23 @@ MAX_LAG_S = 0.6
 N_MELS = 24
 
 
-def mouth_aperture(landmarks: np.ndarray) -> np.ndarray:
+def mouth_aperture(landmarks: np.ndarray, lip_pairs=dlib_face.INNER_LIP_PAIRS,
+                   eye_corners=(dlib_face.RIGHT_EYE_OUTER, dlib_face.LEFT_EYE_OUTER)) -> np.ndarray:
     """Inner-lip aperture per frame.
 
     Args:
-        landmarks: ``float32 (T, 68, 2)`` dlib landmarks in pixels (NaN rows where no face).
+        landmarks: ``float32 (T, N, 2|3)`` landmarks in pixels (NaN rows where no face); dlib's 68 by
+            default.
+        lip_pairs: (upper, lower) inner-lip point pairs of that landmark set.
+        eye_corners: its two outer eye corners.
 
     Returns:
         ``float32 (T,)``: mean gap of the inner-lip pairs / outer-eye-corner distance
         (dimensionless; NaN without a face).
     """
-    lm = np.asarray(landmarks, np.float64)
-    gaps = [np.linalg.norm(lm[:, a] - lm[:, b], axis=1) for a, b in dlib_face.INNER_LIP_PAIRS]
-    iod = np.linalg.norm(lm[:, dlib_face.RIGHT_EYE_OUTER] - lm[:, dlib_face.LEFT_EYE_OUTER], axis=1)
+    lm = np.asarray(landmarks, np.float64)[..., :2]
+    gaps = [np.linalg.norm(lm[:, a] - lm[:, b], axis=1) for a, b in lip_pairs]
+    iod = np.linalg.norm(lm[:, eye_corners[0]] - lm[:, eye_corners[1]], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (np.mean(gaps, axis=0) / iod).astype(np.float32)
 

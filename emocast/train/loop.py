@@ -70,10 +70,12 @@ class AudioWindows:
 
     def __call__(self, rec: dict, start: int, frames: int) -> np.ndarray:
         """``float32 (frames, window, layers, dim)``: frame ``i`` gets ``i - w//2 .. i + w//2``, clamped."""
+        from ..neural.audio import audio_windows
+
         feats = self.features(rec)
         half = self.window // 2
-        idx = np.clip(np.arange(start, start + frames)[:, None] + np.arange(-half, half + 1)[None], 0, len(feats) - 1)
-        return feats[idx]
+        lo, hi = max(0, start - half), min(len(feats), start + frames + half)  # the frames the windows reach
+        return audio_windows(torch.from_numpy(feats[lo:hi]), self.window)[start - lo:start - lo + frames].numpy()
 
 
 def latest_checkpoint(run: str) -> str | None:
@@ -141,9 +143,7 @@ def train(data: str, weights: str, run: str, cfg: TrainConfig, phase: int | None
     if cfg.gradient_checkpointing:
         net.enable_gradient_checkpointing()
     device = accelerator.device
-    comp.vae.to(device)
-    comp.text_encoder.to(device)
-    comp.audio_encoder.to(device)
+    comp.pipeline.to(device)  # the network too; Accelerate's prepare keeps it there
     loss_module = NetLoss(net, cfg.stage)
     scheduler = noise_schedule()
     n_levels = len(net.cfg.block_out_channels)
@@ -268,7 +268,6 @@ def write_preview(loss_module, cur: "Phase", run: str, step: int) -> str:
     """``RUN/previews/step_NNNNNN.mp4``: one 16-frame clip sampled by the pipeline, as inference does, from
     the first evaluation sample's reference image, audio and description, at the training size."""
     from ..media.video import write_video
-    from ..neural.pipeline import EmoCASTPipeline
 
     net, comp, cfg = loss_module.net, cur.comp, cur.cfg
     s = cur.eval_samples[0]
@@ -279,8 +278,7 @@ def write_preview(loss_module, cur: "Phase", run: str, step: int) -> str:
     temporal = net.denoising_unet.temporal
     net.denoising_unet.temporal = True
     try:
-        pipe = EmoCASTPipeline.from_net(net, comp.vae, comp.text_encoder, comp.tokenizer, comp.audio_encoder)
-        frames = list(pipe.iter_frames(image, wav, s.text or "neutral", landmarks=lms, size=cfg.size,
+        frames = list(comp.pipeline.iter_frames(image, wav, s.text or "neutral", landmarks=lms, size=cfg.size,
                                        num_inference_steps=PREVIEW_STEPS, progress=False))
     finally:
         net.denoising_unet.temporal = temporal

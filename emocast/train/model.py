@@ -23,7 +23,8 @@ from .data import REGIONS, Sample
 
 @dataclass
 class Components:
-    """The trainable network and its frozen encoders."""
+    """The trainable network and its frozen encoders, and the inference pipeline around them (whose
+    ``encode_images`` / ``encode_text`` training uses too, so both see the same latents and tokens)."""
 
     net: torch.nn.Module
     vae: torch.nn.Module
@@ -31,6 +32,12 @@ class Components:
     tokenizer: object
     audio_encoder: torch.nn.Module
     weights_dir: str
+
+    def __post_init__(self):
+        from ..neural.pipeline import EmoCASTPipeline
+
+        self.pipeline = EmoCASTPipeline.from_net(self.net, self.vae, self.text_encoder, self.tokenizer,
+                                                 self.audio_encoder)
 
 
 def load_components(weights_dir: str) -> Components:
@@ -111,21 +118,6 @@ def min_snr_weight(scheduler, t: torch.Tensor, gamma: float | None) -> torch.Ten
     return torch.minimum(snr, torch.full_like(snr, gamma)) / (snr + 1)
 
 
-@torch.no_grad()
-def encode_pixels(vae, x: torch.Tensor) -> torch.Tensor:
-    """``(N, 3, S, S)`` in [-1, 1] -> scaled latents ``(N, 4, S/8, S/8)`` (posterior mean, as the pipeline)."""
-    from ..neural.pipeline import VAE_SCALE
-
-    return vae.encode(x).latent_dist.mean * VAE_SCALE
-
-
-@torch.no_grad()
-def encode_text(comp: Components, texts: list[str], device) -> torch.Tensor:
-    tok = comp.tokenizer(texts, padding="max_length", truncation=True, max_length=comp.tokenizer.model_max_length,
-                         return_tensors="pt")
-    return comp.text_encoder(tok.input_ids.to(device), attention_mask=tok.attention_mask.to(device)).last_hidden_state
-
-
 def sample_noise(samples: list[Sample], shape: tuple, cfg: TrainConfig, scheduler, fixed_t: list[int] | None = None):
     """Noise ``(B, 4, F, h, w)`` and timesteps ``(B,)`` drawn from each sample's own generator (seeded by the
     run's seed and the sample's index), so a resumed run draws exactly what an unbroken one would."""
@@ -163,14 +155,15 @@ def prepare_inputs(comp: Components, samples: list[Sample], audio: list[np.ndarr
     drop = np.array([s.drop if dropout else (False, False, False) for s in samples], bool)
     keep_ref = torch.tensor(~drop[:, 1], device=device)
     target = torch.from_numpy(np.stack([s.target for s in samples])).to(device)          # (B, F, 3, S, S)
-    lat = encode_pixels(comp.vae, target.flatten(0, 1))
+    pipe = comp.pipeline
+    lat = pipe.encode_images(target.flatten(0, 1))
     lat = lat.reshape(b, f, *lat.shape[1:]).permute(0, 2, 1, 3, 4)                      # (B, 4, F, h, w)
     slots = [torch.from_numpy(np.stack([s.reference for s in samples]))[:, None]]
     if cfg.stage == 2:
         slots.append(torch.from_numpy(np.stack([s.motion for s in samples])))
     slot_px = torch.cat(slots, 1).to(device)                                              # (B, S, 3, S, S)
-    out = {"n_slots": slot_px.shape[1], "ref_latents": encode_pixels(comp.vae, slot_px.flatten(0, 1)),
-           "text": encode_text(comp, ["" if d else s.text for s, d in zip(samples, drop[:, 0])], device),
+    out = {"n_slots": slot_px.shape[1], "ref_latents": pipe.encode_images(slot_px.flatten(0, 1)),
+           "text": pipe.encode_text(["" if d else s.text for s, d in zip(samples, drop[:, 0])]),
            "face": torch.from_numpy(np.stack([s.face_embedding for s in samples])).to(device),
            "box": torch.from_numpy(np.stack([s.box for s in samples]))[:, None].expand(-1, 3, -1, -1).to(device),
            "keep_ref": keep_ref, "keep_audio": torch.tensor(~drop[:, 2], device=device)}
