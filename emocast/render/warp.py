@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.ndimage import distance_transform_edt
 from scipy.spatial import Delaunay
 
 from ..face import topology as T
@@ -157,11 +156,21 @@ class Warper:
     @staticmethod
     def _fill_holes(out: np.ndarray, cov: np.ndarray) -> np.ndarray:
         """Holes (the mouth opening) copy the displacement of the nearest covered grid point: they sample
-        the lip edge, never a far-off pixel an extrapolated triangle would reach."""
+        the lip edge, never a far-off pixel an extrapolated triangle would reach.
+
+        The nearest covered point comes from OpenCV's distance transform with per-pixel labels
+        (5x5 mask; within 0.3 grid steps of the exact Euclidean nearest, Borgefors 1986): each covered
+        point is labelled in raster order, so a label indexes ``np.nonzero(cov)``.
+        """
         if not cov.any() or cov.all():
             return out
-        _, (iy, ix) = distance_transform_edt(~cov, return_indices=True)
-        return out[iy, ix]
+        holes = ~cov
+        _, labels = cv2.distanceTransformWithLabels(holes.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                    labelType=cv2.DIST_LABEL_PIXEL)
+        gy, gx = np.nonzero(cov)
+        k = labels[holes] - 1
+        out[holes] = out[gy[k], gx[k]]
+        return out
 
     def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> tuple[np.ndarray, np.ndarray]:
         """Source coordinates for every pixel of the head region.
