@@ -24,7 +24,7 @@ def test_one_triangle_is_its_affine_map(gl):
     precision); outside it nothing is drawn."""
     pts = np.array([[3.0, 4.0], [60.0, 10.0], [20.0, 50.0]])
     disp = np.array([[1.0, -2.0], [5.0, 3.0], [-4.0, 0.5]])
-    out, cov = gl.displacement(pts, disp, np.array([[0, 1, 2]]), 0.0, 0.0, 1.0, 64, 64)
+    (out, cov), = gl.displacement(pts, disp, np.array([[0, 1, 2]]), [(0.0, 0.0, 1.0, 64, 64)])
     yy, xx = np.mgrid[0:64, 0:64]
     A = np.c_[pts, np.ones(3)]
     coef = np.linalg.solve(A, disp)  # disp = [x y 1] @ coef
@@ -38,11 +38,25 @@ def test_grid_spacing_and_origin(gl):
     """Grid point (i, j) is the pixel (ox + i*step, oy + j*step): a map that is the identity's
     displacement field (-x, -y) comes back as the grid's own coordinates."""
     pts = np.array([[-10.0, -10.0], [300.0, -10.0], [-10.0, 300.0], [300.0, 300.0]])
-    out, cov = gl.displacement(pts, -pts, np.array([[0, 1, 2], [1, 3, 2]]), 20.0, 30.0, 2.5, 40, 30)
+    (out, cov), = gl.displacement(pts, -pts, np.array([[0, 1, 2], [1, 3, 2]]), [(20.0, 30.0, 2.5, 40, 30)])
     assert cov.all()
     j, i = np.mgrid[0:30, 0:40]
     assert np.abs(out[..., 0] + (20.0 + i * 2.5)).max() < 1e-3
     assert np.abs(out[..., 1] + (30.0 + j * 2.5)).max() < 1e-3
+
+
+def test_grids_drawn_side_by_side_are_each_their_own(gl):
+    """Several grids in one pass (one framebuffer, one read): each is what it is when drawn alone (to
+    float32 rounding), whatever its size and the others' sizes."""
+    pts = np.array([[-10.0, -10.0], [300.0, -10.0], [-10.0, 300.0], [140.0, 120.0]])
+    disp = np.array([[1.0, 2.0], [-3.0, 4.0], [5.0, -6.0], [0.5, 0.5]])
+    tris = np.array([[0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    grids = [(0.0, 0.0, 3.0, 100, 90), (120.0, 100.0, 1.0, 37, 50), (10.0, 200.0, 1.0, 64, 20)]
+    together = gl.displacement(pts, disp, tris, grids)
+    for g, (out, cov) in zip(grids, together):
+        (alone, cov_alone), = gl.displacement(pts, disp, tris, [g])
+        assert out.shape == (g[4], g[3], 2) and cov.shape == (g[4], g[3])
+        assert np.array_equal(cov, cov_alone) and np.abs(out - alone).max() < 1e-4  # float32 rounding
 
 
 def test_frames_match_the_cpu_rasteriser(gl, fixtures_dir):

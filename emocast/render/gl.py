@@ -123,20 +123,23 @@ class GLRaster:
             self._fbo_size = (cw, ch)
         return self._fbo_obj
 
-    def displacement(self, points: np.ndarray, disp: np.ndarray, triangles: np.ndarray, ox: float, oy: float,
-                     step: float, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """Piecewise-affine displacement on the grid ``(ox + i*step, oy + j*step)``, ``i < w``, ``j < h``.
+    def displacement(self, points: np.ndarray, disp: np.ndarray, triangles: np.ndarray,
+                     grids: list[tuple[float, float, float, int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Piecewise-affine displacement on each grid ``(ox + i*step, oy + j*step)``, ``i < w``, ``j < h``.
+
+        The grids are drawn side by side into one framebuffer (one viewport each) and read back in one
+        call: on llvmpipe each read waits for the rasteriser to finish, so one read instead of one per
+        grid saves that wait.
 
         Args:
             points: ``(N, 2)`` target vertex positions, pixels.
             disp: ``(N, 2)`` displacement of each vertex, pixels.
             triangles: ``int (M, 3)`` vertex indices, drawn in this order (later ones win where two
                 overlap).
-            ox, oy, step: the grid's origin and spacing, pixels.
-            w, h: grid size.
+            grids: ``(ox, oy, step, w, h)`` per grid: origin and spacing in pixels, size in points.
 
         Returns:
-            ``(displacement float32 (h, w, 2), covered bool (h, w))``; uncovered points are 0.
+            Per grid, ``(displacement float32 (h, w, 2), covered bool (h, w))``; uncovered points are 0.
         """
         ctx = self.ctx
         vertices = np.ascontiguousarray(np.concatenate([points, disp], 1), dtype="f4")
@@ -144,14 +147,23 @@ class GLRaster:
         vbo, ibo, vao = self._buffers(len(vertices), len(indices))
         vbo.write(vertices.tobytes())
         ibo.write(indices.tobytes())
-        self.prog["origin"].value = (float(ox), float(oy))
-        self.prog["step"].value = float(step)
-        self.prog["size"].value = (float(w), float(h))
-        fbo = self._fbo(w, h)
+        offsets = np.concatenate([[0], np.cumsum([g[3] for g in grids])]).astype(int)
+        total_w, max_h = int(offsets[-1]), max(int(g[4]) for g in grids)
+        fbo = self._fbo(total_w, max_h)
         fbo.use()
-        ctx.viewport = (0, 0, w, h)
         ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
-        fbo.clear(0.0, 0.0, 0.0, 0.0)
-        vao.render(mode=ctx.TRIANGLES, vertices=len(indices))
-        out = np.frombuffer(fbo.read(viewport=(0, 0, w, h), components=4, dtype="f4"), np.float32).reshape(h, w, 4)
-        return np.ascontiguousarray(out[..., :2]), out[..., 2] > 0.5
+        ctx.viewport = (0, 0, total_w, max_h)
+        fbo.clear(0.0, 0.0, 0.0, 0.0, viewport=(0, 0, total_w, max_h))
+        for (ox, oy, step, w, h), x in zip(grids, offsets):
+            self.prog["origin"].value = (float(ox), float(oy))
+            self.prog["step"].value = float(step)
+            self.prog["size"].value = (float(w), float(h))
+            ctx.viewport = (int(x), 0, int(w), int(h))
+            vao.render(mode=ctx.TRIANGLES, vertices=len(indices))
+        atlas = np.frombuffer(fbo.read(viewport=(0, 0, total_w, max_h), components=4, dtype="f4"),
+                              np.float32).reshape(max_h, total_w, 4)
+        out = []
+        for (_, _, _, w, h), x in zip(grids, offsets):
+            a = atlas[:int(h), x:x + int(w)]
+            out.append((np.ascontiguousarray(a[..., :2]), a[..., 2] > 0.5))
+        return out

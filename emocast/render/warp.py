@@ -123,22 +123,29 @@ class Warper:
         out[gy, gx] = D[:, 0] * (1 - b1 - b2)[:, None] + D[:, 1] * b1[:, None] + D[:, 2] * b2[:, None]
         return cov
 
-    def _raster(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float, w: int,
-                h: int, gl=None, gl_order: np.ndarray | None = None) -> np.ndarray:
-        """Piecewise-affine displacement on a ``(h, w)`` grid of points ``(ox + i*step, oy + j*step)``.
+    def _rasters(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, area: np.ndarray,
+                 grids: list[tuple[float, float, float, int, int]]) -> list[np.ndarray]:
+        """Piecewise-affine displacement on grids ``(ox, oy, step, w, h)`` of points ``(ox + i*step, oy + j*step)``.
 
-        Only triangles flagged in ``ok`` (not folded over) are drawn, larger ones first; grid points no
-        triangle covers take the displacement of the nearest covered one. ``gl`` (a
-        :class:`~emocast.render.gl.GLRaster`) draws every ``ok`` triangle in the order ``gl_order``
-        (it clips to the grid itself, so the per-grid selection is skipped; the result is the same);
-        without it the CPU rasteriser draws the triangles that reach the grid.
+        Only triangles flagged in ``ok`` (not folded over) are drawn, larger ones first (by ``area``, the
+        signed target areas), so thin lip and lid triangles drawn later win on shared edges; grid points
+        no triangle covers take the displacement of the nearest covered one. On OpenGL every ``ok``
+        triangle is drawn onto all grids in one pass (the rasteriser clips to each grid itself); on the
+        CPU only the triangles that reach a grid are drawn onto it. The result is the same.
 
         Returns:
-            ``float32 (h, w, 2)``.
+            ``float32 (h, w, 2)`` per grid.
         """
-        if gl is not None:
-            out, cov = gl.displacement(dst, disp, self.tris[gl_order], ox, oy, step, w, h)
-            return self._fill_holes(out, cov)
+        gl = raster() if self.rasteriser == "gl" else None
+        if gl is not None:  # one draw order for all grids: every unfolded triangle, larger ones first
+            good = np.nonzero(ok)[0]
+            order = good[np.argsort(-np.abs(area[good]), kind="stable")]
+            return [self._fill_holes(out, cov) for out, cov in gl.displacement(dst, disp, self.tris[order], grids)]
+        return [self._raster_grid(dst, disp, ok, *g) for g in grids]
+
+    def _raster_grid(self, dst: np.ndarray, disp: np.ndarray, ok: np.ndarray, ox: float, oy: float, step: float,
+                     w: int, h: int) -> np.ndarray:
+        """One grid of :meth:`_rasters` on the CPU rasteriser."""
         tri_pts = dst[self.tris]
         lo, hi = tri_pts.min(1), tri_pts.max(1)
         x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
@@ -146,10 +153,8 @@ class Warper:
         out = np.zeros((h, w, 2), np.float32)
         if len(sel) == 0:
             return out
-        # Larger triangles first so thin lip and lid triangles drawn later win on shared edges.
         e1, e2 = tri_pts[sel, 1] - tri_pts[sel, 0], tri_pts[sel, 2] - tri_pts[sel, 0]
-        area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
-        order = sel[np.argsort(-area)]
+        order = sel[np.argsort(-np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]))]
         cov = self._raster_cpu(tri_pts, disp, order, out, ox, oy, step)
         return self._fill_holes(out, cov)
 
@@ -188,23 +193,21 @@ class Warper:
         # out: their pixels would sample far-off places; the holes take the nearest good displacement.
         area = self._signed_area(dst)
         ok = area * self.sign > 1e-6
-        gl = raster() if self.rasteriser == "gl" else None
-        gl_order = None
-        if gl is not None:  # one draw order for all grids: every unfolded triangle, larger ones first
-            good = np.nonzero(ok)[0]
-            gl_order = good[np.argsort(-np.abs(area[good]), kind="stable")]
-        d = self._raster(dst, disp, ok, self.x0, self.y0, self.step, self.gw, self.gh, gl, gl_order)
+        boxes = []
+        for box in fine_boxes:
+            bx0, by0 = max(int(box[0]), self.x0), max(int(box[1]), self.y0)
+            bx1, by1 = min(int(box[2]), self.x1), min(int(box[3]), self.y1)
+            if bx1 - bx0 >= 2 and by1 - by0 >= 2:
+                boxes.append((bx0, by0, bx1, by1))
+        grids = [(self.x0, self.y0, self.step, self.gw, self.gh)] + [(x0, y0, 1.0, x1 - x0, y1 - y0)
+                                                                      for x0, y0, x1, y1 in boxes]
+        d, *fine = self._rasters(dst, disp, ok, area, grids)
         d = cv2.GaussianBlur(d, (0, 0), 0.7)
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         full_w, full_h = int(round((self.gw - 1) * self.step)) + 1, int(round((self.gh - 1) * self.step)) + 1
         dd = cv2.resize(d, (full_w, full_h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
-        for box in fine_boxes:
-            bx0, by0 = max(int(box[0]), self.x0), max(int(box[1]), self.y0)
-            bx1, by1 = min(int(box[2]), self.x1), min(int(box[3]), self.y1)
-            if bx1 - bx0 < 2 or by1 - by0 < 2:
-                continue
-            dd[by0 - self.y0:by1 - self.y0, bx0 - self.x0:bx1 - self.x0] = self._raster(
-                dst, disp, ok, bx0, by0, 1.0, bx1 - bx0, by1 - by0, gl, gl_order)
+        for (x0, y0, x1, y1), f in zip(boxes, fine):
+            dd[y0 - self.y0:y1 - self.y0, x0 - self.x0:x1 - self.x0] = f
         return self.px + dd[..., 0], self.py + dd[..., 1]
 
     def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
