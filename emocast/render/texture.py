@@ -476,6 +476,7 @@ class TextureLayers:
         self.layers = build_layers(self.base, face, self.box, skin_rgb, config)
         self.shadow_tint = shadow_tint(skin_rgb, config)
         self.cols = [[(AU_INDEX[k], w) for k, w in L.drive.items()] for L in self.layers]
+        self.windows = [_support(L) for L in self.layers]
 
     def activations(self, aus: np.ndarray) -> np.ndarray:
         """Per-layer activation ``float32 (n_layers,)`` for one frame's AUs ``(n_AU,)``."""
@@ -486,30 +487,56 @@ class TextureLayers:
         return out
 
     def apply(self, aus: np.ndarray) -> np.ndarray:
-        """The portrait with this frame's layers, ``uint8 (H, W, 3)`` (the portrait itself when none is active)."""
+        """The portrait with this frame's layers, ``uint8 (H, W, 3)`` (the portrait itself when none is active).
+
+        Each layer is non-zero only on a window of the face box (:func:`_support`); the layers are summed
+        over their windows and the result is computed only on the union of the active ones, the same
+        pixels as over the whole box.
+        """
         k = self.config
         act = self.activations(aus)
-        if not np.any(act > k.active_min):
+        active = [(i, float(a)) for i, a in enumerate(act) if a > k.active_min and self.windows[i] is not None]
+        if not active:
             return self.image
+        y0 = min(self.windows[i][0] for i, _ in active)
+        y1 = max(self.windows[i][1] for i, _ in active)
+        x0 = min(self.windows[i][2] for i, _ in active)
+        x1 = max(self.windows[i][3] for i, _ in active)
+        rgb = self.base[y0:y1, x0:x1].copy()
         gain = None
-        rgb = self.base
-        for L, a in zip(self.layers, act):
-            if a <= k.active_min:
-                continue
+        for i, a in active:
+            L, (wy0, wy1, wx0, wx1) = self.layers[i], self.windows[i]
+            ys, xs = slice(wy0 - y0, wy1 - y0), slice(wx0 - x0, wx1 - x0)
             if L.gain is not None:
-                gain = L.gain * a if gain is None else gain + L.gain * a
+                if gain is None:
+                    gain = np.zeros(rgb.shape[:2], np.float32)
+                gain[ys, xs] += L.gain[wy0:wy1, wx0:wx1] * a
             if L.delta is not None:
-                rgb = rgb + L.delta * a
+                rgb[ys, xs] += L.delta[wy0:wy1, wx0:wx1] * a
         if gain is not None:
             g = np.maximum(gain, k.gain_floor)
             f = np.empty(rgb.shape, np.float32)
             f[:] = (1.0 + g)[..., None]
             f += np.minimum(g, 0.0)[..., None] * (self.shadow_tint - 1.0)  # shadows take the skin's tint
-            rgb = rgb * f
+            rgb *= f
         out = self.image.copy()
-        bx0, by0, bx1, by1 = self.box
-        out[by0:by1, bx0:bx1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+        bx0, by0 = self.box[:2]
+        out[by0 + y0:by0 + y1, bx0 + x0:bx0 + x1] = np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
         return out
+
+
+def _support(layer: Layer) -> tuple[int, int, int, int] | None:
+    """``(y0, y1, x0, x1)``: the smallest window of the face box (end exclusive) outside which the
+    layer's gain and delta are exactly 0, or ``None`` for a layer that is 0 everywhere."""
+    nonzero = None
+    for a in (layer.gain, layer.delta):
+        if a is not None:
+            m = a != 0 if a.ndim == 2 else (a != 0).any(-1)
+            nonzero = m if nonzero is None else nonzero | m
+    if nonzero is None or not nonzero.any():
+        return None
+    rows, cols = np.nonzero(nonzero.any(1))[0], np.nonzero(nonzero.any(0))[0]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
 def shadow_tint(skin_rgb: np.ndarray, config: TextureConfig = TEXTURE) -> np.ndarray:
