@@ -26,23 +26,14 @@ EMOTIONS = ["neutral", "happy", "sad", "angry", "fear", "disgusted", "surprised"
 
 def make_jobs(fixtures: str, n: int, folder: str, seconds: float = 3.0) -> str:
     """A CSV of ``n`` jobs over the fixture portraits and 3 s cuts of the fixture speech."""
-    import wave
-
-    import numpy as np
-
     from emocast.media import load_audio
+    from emocast.media.audio import write_wav
 
     portraits = sorted(os.path.join(fixtures, "portraits", f) for f in os.listdir(os.path.join(fixtures, "portraits")))
     clips = []
     for f in sorted(os.listdir(os.path.join(fixtures, "speech"))):
         wav = load_audio(os.path.join(fixtures, "speech", f))[: int(seconds * 16000)]
-        path = os.path.join(folder, f"{os.path.splitext(f)[0]}-3s.wav")
-        with wave.open(path, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(16000)
-            w.writeframes((np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes())
-        clips.append(path)
+        clips.append(write_wav(os.path.join(folder, f"{os.path.splitext(f)[0]}-3s.wav"), wav))
     jobs = os.path.join(folder, "jobs.csv")
     with open(jobs, "w", newline="") as f:
         w = csv.writer(f)

@@ -138,18 +138,11 @@ def end_to_end(image_path: str, audio: str, size: int, emotion: str = "happy") -
 
 def looped(audio: str, seconds: float, folder: str) -> str:
     """``audio`` repeated to ``seconds`` as a 16 kHz WAV in ``folder`` (the issue's looped clip)."""
-    import wave
-
     from emocast.media import load_audio
+    from emocast.media.audio import write_wav
 
-    x = np.resize(load_audio(audio), int(seconds * 16000))
-    path = os.path.join(folder, f"speech{seconds:g}s.wav")
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    return write_wav(os.path.join(folder, f"speech{seconds:g}s.wav"),
+                     np.resize(load_audio(audio), int(seconds * 16000)))
 
 
 def main() -> int:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
-from .media.files import atomic_path, atomic_write, write_json
+from .media.files import atomic_write, write_json
 from .options import GenerateOptions
 
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
@@ -110,6 +110,7 @@ def prepare_inputs(report: str, portraits: list[str], audios: list[str], max_sec
         ``(portraits, audios)``: lists of ``(name, path)``.
     """
     from .media import load_audio
+    from .media.audio import write_wav
 
     inputs = os.path.join(report, "inputs")
     os.makedirs(inputs, exist_ok=True)
@@ -134,21 +135,9 @@ def prepare_inputs(report: str, portraits: list[str], audios: list[str], max_sec
             wav = load_audio(a)
             if max_seconds:
                 wav = wav[: int(max_seconds * 16000)]
-            _write_wav(path, wav)
+            write_wav(path, wav)
         aus.append((name, path))
     return ps, aus
-
-
-def _write_wav(path: str, wav: np.ndarray, sr: int = 16000) -> None:
-    """Write a mono 16-bit PCM WAV atomically."""
-    import wave
-
-    pcm = np.clip(np.round(np.asarray(wav, np.float64) * 32767), -32768, 32767).astype("<i2")
-    with atomic_path(path) as tmp, wave.open(tmp, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
 
 
 def make_jobs(portraits, audios, emotions: list[str], pairing: str = "cycle") -> list[Job]:
