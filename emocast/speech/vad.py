@@ -11,10 +11,11 @@ tests/test_speech.py checks that the spans equal silero-vad's own on real speech
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 
 import numpy as np
+
+from ..assets import package_dir
 
 WINDOW = 512
 """Samples per model window at 16 kHz (silero-vad's fixed window)."""
@@ -26,8 +27,8 @@ CONTEXT = 64
 def _session():
     import onnxruntime
 
-    spec = importlib.util.find_spec("silero_vad")
-    path = os.path.join(os.path.dirname(spec.origin), "data", "silero_vad.onnx")
+    path = os.path.join(package_dir("silero_vad", "the 'silero-vad' package is not installed (pip install silero-vad)"),
+                        "data", "silero_vad.onnx")
     opts = onnxruntime.SessionOptions()
     opts.inter_op_num_threads = 1
     opts.intra_op_num_threads = 1
