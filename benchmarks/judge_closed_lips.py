@@ -51,10 +51,10 @@ def split_scores(engine, speech, emotion: str, closed_below: float) -> tuple[lis
     n = int(SECONDS * FPS)
     track, _ = api.read_emotion(GenerateOptions(emotion=emotion, intensity=1.0), SECONDS, n)
     m = engine.motion(speech, track)
-    ks = range(0, n, STRIDE)
+    ks = list(range(0, n, STRIDE))
     frames = np.stack([engine.renderer.render(m.aus[k], m.pose[k], m.upper_teeth[k], m.lower_teeth[k]) for k in ks])
     probs = frame_probs(frames)
-    opening = m.aus[list(ks), AU_INDEX["AU26"]] + m.aus[list(ks), AU_INDEX["AU25"]]
+    opening = m.aus[ks, AU_INDEX["AU26"]] + m.aus[ks, AU_INDEX["AU25"]]
     face = np.isfinite(probs).all(axis=1)
     top = np.where(face, np.nan_to_num(probs).argmax(axis=1), -1)
     right = top == FER_CLASSES.index(MEAD_TO_FER[emotion])

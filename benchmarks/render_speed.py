@@ -31,6 +31,8 @@ import time
 import numpy as np
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures")
+SPEECH = os.path.join(FIXTURES, "speech", "SadTalker_RD_Radio36_000.wav")
+"""The issue's speech clip, looped to length."""
 
 
 def _motion(n: int):
@@ -168,7 +170,7 @@ def main() -> int:
             astro = os.path.join(d, "astronaut.png")
             Image.fromarray(skimage.data.astronaut()).save(astro)
             images = [astro, os.path.join(FIXTURES, "portraits", "AniPortrait_Aragaki.png")]
-        audio = args.audio or looped(os.path.join(FIXTURES, "speech", "SadTalker_RD_Radio36_000.wav"), args.seconds, d)
+        audio = args.audio or looped(SPEECH, args.seconds, d)
         dur = len(load_audio(audio)) / 16000
         print(f"cores: {os.cpu_count()}; rasteriser: {' '.join(backend())}; audio {os.path.basename(audio)} {dur:.1f} s")
         print(f"| portrait | size | render gl | render cpu | re-encode | remap | gl / re-encode | gl / remap |"
@@ -183,7 +185,7 @@ def main() -> int:
                       f"{s['re-encode']:.1f} | {s['remap']:.1f} | {s['render gl'] / s['re-encode']:.2f} | "
                       f"{s['render gl'] / s['remap']:.2f} | {wall:.1f} s | {dur / wall:.2f} | {rss:.0f} MiB |")
         if args.long:
-            long_audio = looped(os.path.join(FIXTURES, "speech", "SadTalker_RD_Radio36_000.wav"), args.long, d)
+            long_audio = looped(SPEECH, args.long, d)
             wall, rss = end_to_end(images[-1], long_audio, 512)
             print(f"\n{args.long:g} s of speech, {os.path.basename(images[-1])} 512²: {wall:.1f} s wall, "
                   f"{args.long / wall:.2f}x real time, peak resident memory {rss:.0f} MiB")
