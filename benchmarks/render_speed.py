@@ -9,8 +9,9 @@ and 1024² it prints, in one table:
 - ``remap``: a bare ``cv2.remap`` of the frame (the warp's floor);
 - the ratio of the engine (OpenGL) to each floor;
 
-then the whole ``emocast generate`` command (a fresh process) against the audio's length, and the
-start-up time split by stage (import, portrait, engine prepare, speech, emotion, first frame).
+then the whole ``emocast generate`` command (a fresh process) against the audio's length with one and
+with two processes (``--render-processes``), and the start-up time to the first frame handed to the
+encoder, split by stage (:data:`STAGES`).
 
     .venv/bin/python benchmarks/render_speed.py [--image P ...] [--audio speech.wav] [--seconds 12]
                                                 [--frames 100] [--long 600]
@@ -89,48 +90,76 @@ STARTUP = r"""
 import sys, time, json
 t0 = time.perf_counter()
 import emocast.api as A
-from emocast.engines import make_engine
-from emocast.options import GenerateOptions
 marks = {"import": time.perf_counter() - t0}
-o = GenerateOptions(emotion=sys.argv[3], size=int(sys.argv[4])).validate()
-t = time.perf_counter(); p = A.load_portrait(sys.argv[1], o); marks["portrait"] = time.perf_counter() - t
-t = time.perf_counter(); e = make_engine("cpu"); e.prepare(p, o); marks["prepare"] = time.perf_counter() - t
-t = time.perf_counter(); sp = A.prepare_speech(sys.argv[2], None, o); marks["speech"] = time.perf_counter() - t
-t = time.perf_counter(); tr, _ = A.read_emotion(o, sp.duration, sp.n_frames(25)); marks["emotion"] = time.perf_counter() - t
-t = time.perf_counter(); next(iter(e.frames(sp, tr))); marks["first frame"] = time.perf_counter() - t
-marks["total"] = time.perf_counter() - t0
+info = A.GenerationInfo()
+first = []
+
+def progress(fraction, message):
+    if message.startswith("frame") and not first:
+        first.append(time.perf_counter() - t0)
+        raise KeyboardInterrupt  # stop after the first frame: the output is never written
+
+try:
+    A.generate(sys.argv[1], audio=sys.argv[2], emotion=sys.argv[3], output=sys.argv[5], size=int(sys.argv[4]),
+               render_processes=int(sys.argv[6]), progress=progress, info=info)
+except KeyboardInterrupt:
+    pass
+t = info.timings
+marks.update({"face": t["face_s"], "speech": t["speech_s"], "emotion": t["emotion_s"],
+              "first frame": first[0] - marks["import"] - t["face_s"] - t["speech_s"] - t["emotion_s"],
+              "total": first[0]})
 print(json.dumps(marks))
 """
+STAGES = ("import", "face", "speech", "emotion", "first frame", "total")
+"""Start-up split: imports; face (found, fitted, renderer built); waiting for the speech analysis (it runs
+in the worker meanwhile with two processes); the emotion; the first frame handed to the encoder."""
 
 
-def startup(image_path: str, audio: str, emotion: str, size: int) -> dict:
+def startup(image_path: str, audio: str, emotion: str, size: int, processes: int) -> dict:
+    """Seconds from process start to the first frame handed to the encoder, split by :data:`STAGES`."""
     import json
 
-    r = subprocess.run([sys.executable, "-c", STARTUP, image_path, audio, emotion, str(size)], capture_output=True,
-                       text=True, check=True)
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run([sys.executable, "-c", STARTUP, image_path, audio, emotion, str(size),
+                            os.path.join(d, "o.mp4"), str(processes)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"start-up run failed: {r.stderr[-800:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 HWM = r"""
 import sys
+from emocast.engines import workers
+
+peaks = []
+close = workers.RenderWorker.close
+
+def close_and_measure(self, now=False):  # the worker's own peak, read just before it ends
+    try:
+        peaks.extend(int(l.split()[1]) for l in open(f"/proc/{self._proc.pid}/status") if l.startswith("VmHWM"))
+    except OSError:
+        pass
+    close(self, now)
+
+workers.RenderWorker.close = close_and_measure
 from emocast.cli import main
 rc = main(sys.argv[1:])
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")]
-print("VmHWM", hwm[0].split()[1] if hwm else "nan", file=sys.stderr)
+hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")]
+print("VmHWM", sum(hwm + peaks), file=sys.stderr)
 sys.exit(rc)
 """
 
 
-def end_to_end(image_path: str, audio: str, size: int, emotion: str = "happy") -> tuple[float, float]:
+def end_to_end(image_path: str, audio: str, size: int, processes: int, emotion: str = "happy") -> tuple[float, float]:
     """``emocast generate`` as a fresh process: ``(wall seconds, peak resident memory in MiB)``.
 
-    The peak is the process's own ``VmHWM`` (``/proc/self/status``): ``ru_maxrss`` of a child counts the
-    forking parent's pages from before the ``exec``."""
+    The peak is the sum of each process's own ``VmHWM`` (``/proc/PID/status``; the worker's read as it
+    ends): ``ru_maxrss`` of a child counts the forking parent's pages from before the ``exec``."""
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         r = subprocess.run([sys.executable, "-c", HWM, "generate", "--image", image_path, "--audio", audio,
-                            "--emotion", emotion, "--size", str(size), "-q", "-o", os.path.join(d, "o.mp4")],
-                           capture_output=True, text=True)
+                            "--emotion", emotion, "--size", str(size), "--render-processes", str(processes), "-q",
+                            "-o", os.path.join(d, "o.mp4")], capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if r.returncode != 0:
             raise RuntimeError(f"emocast generate failed: {r.stderr[-500:]}")
@@ -173,31 +202,35 @@ def main() -> int:
         audio = args.audio or looped(SPEECH, args.seconds, d)
         dur = len(load_audio(audio)) / 16000
         print(f"cores: {os.cpu_count()}; rasteriser: {' '.join(backend())}; audio {os.path.basename(audio)} {dur:.1f} s")
-        print(f"| portrait | size | render gl | render cpu | re-encode | remap | gl / re-encode | gl / remap |"
-              f" end to end | x real time | peak memory |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| portrait | size | render gl | render cpu | re-encode | remap | gl / re-encode | gl / remap |"
+              " end to end, 1 process | x real time | peak memory | end to end, 2 processes | x real time |"
+              " peak memory |")
+        print("|---" * 14 + "|")
         for path in images:
             image = load_image(path)
             for size in (512, 1024):
                 s = speeds(image, size, args.frames)
-                wall, rss = end_to_end(path, audio, size)
-                print(f"| {os.path.basename(path)} | {size} | {s['render gl']:.1f} | {s['render cpu']:.1f} | "
-                      f"{s['re-encode']:.1f} | {s['remap']:.1f} | {s['render gl'] / s['re-encode']:.2f} | "
-                      f"{s['render gl'] / s['remap']:.2f} | {wall:.1f} s | {dur / wall:.2f} | {rss:.0f} MiB |")
+                row = [os.path.basename(path), size] + [f"{s[k]:.1f}" for k in ("render gl", "render cpu",
+                                                                                  "re-encode", "remap")]
+                row += [f"{s['render gl'] / s['re-encode']:.2f}", f"{s['render gl'] / s['remap']:.2f}"]
+                for processes in (1, 2):
+                    wall, rss = end_to_end(path, audio, size, processes)
+                    row += [f"{wall:.1f} s", f"{dur / wall:.2f}", f"{rss:.0f} MiB"]
+                print("| " + " | ".join(map(str, row)) + " |")
         if args.long:
             long_audio = looped(SPEECH, args.long, d)
-            wall, rss = end_to_end(images[-1], long_audio, 512)
-            print(f"\n{args.long:g} s of speech, {os.path.basename(images[-1])} 512²: {wall:.1f} s wall, "
-                  f"{args.long / wall:.2f}x real time, peak resident memory {rss:.0f} MiB")
+            for processes in (1, 2):
+                wall, rss = end_to_end(images[-1], long_audio, 512, processes)
+                print(f"\n{args.long:g} s of speech, {os.path.basename(images[-1])} 512², {processes} process"
+                      f"{'es' if processes > 1 else ''}: {wall:.1f} s wall, {args.long / wall:.2f}x real time, "
+                      f"peak resident memory {rss:.0f} MiB")
         print()
-        print("| start-up (512, fresh process) | " + " | ".join(
-            ["import", "portrait", "prepare", "speech", "emotion", "first frame", "total"]) + " |")
-        print("|---" * 8 + "|")
+        print("| start-up to first frame (512, fresh process, s) | processes | " + " | ".join(STAGES) + " |")
+        print("|---" * (len(STAGES) + 2) + "|")
         for emotion in ("happy", "nervous but trying to smile"):
-            m = startup(images[-1], audio, emotion, 512)
-            print(f"| {emotion} | " + " | ".join(f"{m[k]:.2f}" for k in
-                                                 ("import", "portrait", "prepare", "speech", "emotion", "first frame",
-                                                  "total")) + " |")
+            for processes in (1, 2):
+                m = startup(images[-1], audio, emotion, 512, processes)
+                print(f"| {emotion} | {processes} | " + " | ".join(f"{m[k]:.2f}" for k in STAGES) + " |")
     return 0
 
 

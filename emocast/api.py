@@ -25,7 +25,7 @@ class GenerationInfo:
 
     Attributes:
         messages: the one-line status messages, in order.
-        timings: seconds per step (``face_s``, ``speech_s``, ``render_s``, ``total_s``).
+        timings: seconds per step (``face_s``, ``speech_s``, ``emotion_s``, ``render_s``, ``total_s``).
         emotion: the parsed :class:`~emocast.emotion.EmotionSegment` list.
         n_frames: frames written.
         duration: video length, seconds.
@@ -239,46 +239,65 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
     # 1. Check the inputs (no model loaded yet).
     output = check_inputs(image, audio, text, output, options)
     engine: Engine = make_engine(options.engine, progress=progress is True)
+    with start_worker(options) as worker:
+        speech_job = worker.submit(prepare_speech, audio, text, options) if worker else None
 
-    # 2. Portrait: find the face; the engine fits it to the output.
-    report.stage(0.0, "finding the face")
-    portrait = load_portrait(image, options)
-    if portrait.face.n_faces > 1:
-        which = "the largest" if portrait.face.index == 0 else "by --face-index"
-        report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
-    engine.prepare(portrait, options)
-    for line in engine.notes:
-        report.note(line)
-    info.timings["face_s"] = time.perf_counter() - t0
+        # 2. Portrait: find the face; the engine fits it to the output.
+        report.stage(0.0, "finding the face")
+        portrait = load_portrait(image, options)
+        if portrait.face.n_faces > 1:
+            which = "the largest" if portrait.face.index == 0 else "by --face-index"
+            report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
+        engine.prepare(portrait, options)
+        if worker:
+            engine.share_with(worker)  # the worker builds its renderer once the speech is analysed
+        for line in engine.notes:
+            report.note(line)
+        info.timings["face_s"] = time.perf_counter() - t0
 
-    # 3. Speech.
-    report.stage(0.0, "analysing speech")
-    t1 = time.perf_counter()
-    speech = prepare_speech(audio, text, options)
-    n_frames = speech.n_frames(options.fps)
-    info.timings["speech_s"] = time.perf_counter() - t1
-    report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
-                f"({len(speech.analysis.phones)} segments)")
+        # 3. Speech (analysed in the worker meanwhile, when there is one).
+        report.stage(0.0, "analysing speech")
+        t1 = time.perf_counter()
+        speech = speech_job.result() if worker else prepare_speech(audio, text, options)
+        n_frames = speech.n_frames(options.fps)
+        info.timings["speech_s"] = time.perf_counter() - t1
+        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
+                    f"({len(speech.analysis.phones)} segments)")
 
-    # 4. Emotion.
-    report.stage(0.0, "reading the emotion")
-    track, segs = read_emotion(options, speech.duration, n_frames)
-    for s in segs:
-        span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
-        report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
-    info.emotion = segs
+        # 4. Emotion.
+        report.stage(0.0, "reading the emotion")
+        track, segs = read_emotion(options, speech.duration, n_frames)
+        for s in segs:
+            span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
+            report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
+        info.emotion = segs
+        info.timings["emotion_s"] = time.perf_counter() - t1 - info.timings["speech_s"]
 
-    # 5-6. Render the frames and encode them.
-    t2 = time.perf_counter()
-    encode(engine.frames(speech, track, log=report.note), output, engine.frame_size, options.fps, speech,
-           n_frames, report)
-    info.timings["render_s"] = time.perf_counter() - t2
-    info.timings["total_s"] = time.perf_counter() - t0
-    info.n_frames, info.duration, info.size = n_frames, speech.duration, engine.frame_size
+        # 5-6. Render the frames and encode them.
+        t2 = time.perf_counter()
+        encode(engine.frames(speech, track, log=report.note), output, engine.frame_size, options.fps, speech,
+               n_frames, report)
+        info.timings["render_s"] = time.perf_counter() - t2
+        info.timings["total_s"] = time.perf_counter() - t0
+        info.n_frames, info.duration, info.size = n_frames, speech.duration, engine.frame_size
     return output
 
 
 generate.__signature__ = generate_signature()
+
+
+def start_worker(options: GenerateOptions):
+    """Context manager yielding a :class:`~emocast.engines.workers.RenderWorker` for the CPU engine when
+    ``options.render_processes`` (default :func:`~emocast.engines.workers.default_processes`) is 2, else
+    ``None``. The process ends on exit."""
+    import contextlib
+
+    from .engines.workers import RenderWorker, default_processes
+
+    n = options.render_processes or default_processes()
+    if options.engine != "cpu" or n < 2:
+        return contextlib.nullcontext(None)
+    return RenderWorker()
 
 
 def _check_array(image) -> np.ndarray:

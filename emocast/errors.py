@@ -25,3 +25,6 @@ class InputError(EmoCastError):
         self.path = None if path is None else os.fspath(path)
         self.problem = " ".join(str(problem).split())
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
+
+    def __reduce__(self):  # pickled by its arguments, so it crosses process boundaries intact
+        return type(self), (self.path, self.problem)

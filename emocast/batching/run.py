@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from ..errors import InputError
@@ -58,6 +58,14 @@ def run_job(job: BatchJob) -> tuple[str, str | None, float, str]:
     except Exception as e:  # a bug: the job fails, the batch goes on
         error = " ".join(f"internal error ({type(e).__name__}): {e}".split())
     return job.id, error, time.perf_counter() - t0, f"pid{os.getpid()}"
+
+
+def one_process(job: BatchJob) -> BatchJob:
+    """``job`` rendered in its worker's process alone (``render_processes`` 1 unless its row says
+    otherwise): the batch's workers already use the cores."""
+    if job.options.render_processes is not None:
+        return job
+    return replace(job, options=job.options.replace(render_processes=1))
 
 
 def _local(jobs: list[BatchJob], workers: int) -> Iterator[tuple[str, str | None, float, str]]:
@@ -131,6 +139,8 @@ def batch(jobs: str, output: str, *, workers: int = 1, ray: str | bool | None = 
     table = JobTable(output)
     try:
         todo = table.sync(all_jobs, retry=retry)
+        if ray or workers != 1:
+            todo = [one_process(j) for j in todo]
         runner = _ray(todo, workers, None if ray is True else ray) if ray else _local(todo, workers)
         bar = None
         if progress is True and todo:

@@ -17,14 +17,16 @@ from ..errors import InputError
 SUBCOMMANDS = ["generate", "demo", "batch", "evaluate", "benchmark", "serve", "live", "dataset", "train"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``emocast`` parser with every subcommand, or with ``only`` that one (each subcommand's module
+    imports what its flags need, so a run of one does not pay for the others' imports)."""
     p = argparse.ArgumentParser(
         prog="emocast",
         description="Emotional talking portraits: one photo + speech + an emotion description -> lip-synced mp4.",
     )
     p.add_argument("--version", action="version", version=f"emocast {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    for name in [only] if only in SUBCOMMANDS else SUBCOMMANDS:
         try:
             mod = importlib.import_module(f".{name}", __name__)
         except ModuleNotFoundError as e:
@@ -38,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("GLOG_minloglevel", "3")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

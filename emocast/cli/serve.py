@@ -28,6 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"renders run at the same time; others queue (default {d.concurrency})")
     p.add_argument("--engine", choices=["cpu", "neural"], default=d.engine, help="generator engine (default cpu)")
     p.add_argument("--weights", default=None, help="neural-engine weights folder")
+    p.add_argument("--render-processes", type=int, choices=(1, 2), default=None,
+                   help="processes per render (default: 1 with --concurrency above 1, else 2 where two cores "
+                        "are free)")
     p.add_argument("--workdir", default=None,
                    help="folder for uploads and per-request work folders (default: a temporary folder removed on exit)")
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
@@ -49,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = ServeConfig(host=args.host, port=args.port, max_portrait_mb=args.max_portrait_mb,
                       max_audio_mb=args.max_audio_mb, max_audio_seconds=args.max_audio_seconds,
                       max_text_chars=args.max_text_chars, concurrency=args.concurrency, share=args.share,
-                      engine=args.engine, weights=args.weights, workdir=args.workdir)
+                      engine=args.engine, weights=args.weights, workdir=args.workdir,
+                      render_processes=args.render_processes)
     try:
         cfg.validate()
     except ValueError as e:

@@ -14,6 +14,7 @@ from ..motion.composer import FaceMotion, compose
 from ..render import CPURenderer
 from ..rig import FaceRig
 from .base import Portrait, Speech, check_face_size
+from .workers import RenderWorker
 
 DEFAULT_MAX_SIZE = 1024
 """Long side of the output in pixels when ``size`` is not given and the portrait is larger."""
@@ -61,6 +62,8 @@ class CPUEngine:
         self.options = None
         self.rig: FaceRig | None = None
         self.renderer: CPURenderer | None = None
+        self.worker: RenderWorker | None = None
+        self.image: np.ndarray | None = None
         self.notes: list[str] = []
 
     def prepare(self, portrait: Portrait, options) -> None:
@@ -73,12 +76,19 @@ class CPUEngine:
         image, face = fit_portrait(portrait.image, face, options.size)
         check_face_size(face, portrait.name, max(face.image_size))
         self.options = options
+        self.image = image
         self.rig = FaceRig(face)
         self.renderer = CPURenderer(image, self.rig)
         from ..render.gl import backend
 
         self.notes = [f"warp rasterised on {'the CPU' if self.renderer.warper.rasteriser == 'cpu' else 'OpenGL'}: "
                       f"{backend()[1]}"]
+
+    def share_with(self, worker: RenderWorker) -> None:
+        """Render every other chunk of frames in ``worker`` from now on (:mod:`emocast.engines.workers`);
+        call after :meth:`prepare`. The frames are the same."""
+        self.worker = worker
+        worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -99,5 +109,13 @@ class CPUEngine:
                log: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
         """``uint8 (H, W, 3)`` RGB frames of one utterance, ``track.n_frames`` of them."""
         m = self.motion(speech, track, log)
-        for i in range(m.n_frames):
-            yield self.renderer.render(m.aus[i], m.pose[i], m.upper_teeth[i], m.lower_teeth[i])
+
+        def render(i: int) -> np.ndarray:
+            return self.renderer.render(m.aus[i], m.pose[i], m.upper_teeth[i], m.lower_teeth[i])
+
+        if self.worker is None:
+            for i in range(m.n_frames):
+                yield render(i)
+        else:
+            yield from self.worker.frames(m.n_frames, (m.aus, m.pose, m.upper_teeth, m.lower_teeth), render,
+                                          self.frame_size)

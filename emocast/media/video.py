@@ -26,18 +26,30 @@ class VideoWriter:
         audio: ``float32`` mono waveform at ``sr`` Hz, or ``None`` for no audio track.
         sr: audio sample rate in Hz.
         crf: x264 constant rate factor (lower is better quality; 18 is visually lossless).
-        preset: x264 speed preset.
+        preset: x264 speed preset (default :data:`PRESET`).
+        x264_params: extra x264 settings, ``"key=value:key=value"`` (default :data:`X264_PARAMS`).
         threaded: encode in a background thread (frames wait in a queue of :data:`QUEUE_FRAMES`),
             so rendering and encoding use two cores; errors of the encoder surface in :meth:`write`
             or :meth:`close`.
     """
+
+    PRESET = "superfast"
+    """x264 speed preset. Superfast's motion search with veryfast's macroblock tree
+    (:data:`X264_PARAMS`) costs 35-45 % less encoder CPU than veryfast on a talking head (still
+    background, moving face) at the same CRF, for files 5-10 % larger and a PSNR within 0.1 dB (300
+    rendered frames at 512² and 1024²); superfast alone, without the tree, makes files three times
+    larger at CRF 18."""
+
+    X264_PARAMS = "mbtree=1:rc-lookahead=10"
+    """Extra x264 settings: the macroblock tree over a 10-frame look-ahead, as veryfast has it."""
 
     QUEUE_FRAMES = 8
     """Frames that may wait for the encoder thread (bounded: a slow encoder slows the renderer down
     instead of filling memory)."""
 
     def __init__(self, path, width: int, height: int, fps: int = 25, audio: np.ndarray | None = None,
-                 sr: int = SAMPLE_RATE, crf: int = 18, preset: str = "veryfast", threaded: bool = True):
+                 sr: int = SAMPLE_RATE, crf: int = 18, preset: str | None = None, x264_params: str | None = None,
+                 threaded: bool = True):
         import av
 
         self.path = check_writable(path)
@@ -53,7 +65,8 @@ class VideoWriter:
         self._v = self._c.add_stream("libx264", rate=self.fps)
         self._v.width, self._v.height = self.enc_w, self.enc_h
         self._v.pix_fmt = "yuv420p"
-        self._v.options = {"crf": str(crf), "preset": preset}
+        self._v.options = {"crf": str(crf), "preset": preset or self.PRESET,
+                           "x264-params": self.X264_PARAMS if x264_params is None else x264_params}
         self._v.codec_context.time_base = Fraction(1, self.fps)
         self._a = None
         if audio is not None:
@@ -90,10 +103,13 @@ class VideoWriter:
 
     def _encode(self, frame: np.ndarray, index: int) -> None:
         import av
+        import cv2
 
         if (self.enc_w, self.enc_h) != (self.width, self.height):
             frame = np.pad(frame, ((0, self.enc_h - self.height), (0, self.enc_w - self.width), (0, 0)), mode="edge")
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        # OpenCV's BT.601 RGB -> I420 (what libswscale's default gives, in a fifth of its time).
+        vf = av.VideoFrame.from_ndarray(cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2YUV_I420),
+                                        format="yuv420p")
         vf.pts = index
         vf.time_base = Fraction(1, self.fps)
         for pkt in self._v.encode(vf):

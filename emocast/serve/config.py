@@ -22,6 +22,9 @@ class ServeConfig:
         share: ask Gradio for a public share link (off by default; needs internet).
         engine: ``"cpu"`` or ``"neural"``, handed to :func:`emocast.generate`.
         weights: neural-engine weights folder, handed to :func:`emocast.generate`.
+        render_processes: processes per render, handed to :func:`emocast.generate`; ``None``: 1 when
+            renders may run side by side (``concurrency`` above 1: they use the cores already), else the
+            generator's default.
         keep_minutes: how long Gradio keeps uploads and served results before deleting them.
         workdir: folder for per-request work folders and Gradio's cache; a fresh temporary folder
             (removed on exit) when ``None``.
@@ -37,6 +40,7 @@ class ServeConfig:
     share: bool = False
     engine: str = "cpu"
     weights: str | None = None
+    render_processes: int | None = None
     keep_minutes: float = 60.0
     workdir: str | None = None
 
@@ -66,3 +70,12 @@ class ServeConfig:
             raise ValueError(f"--max-text-chars must be positive, got {self.max_text_chars}")
         if self.concurrency < 1:
             raise ValueError(f"--concurrency must be at least 1, got {self.concurrency}")
+        if self.render_processes not in (None, 1, 2):
+            raise ValueError(f"--render-processes must be 1 or 2, got {self.render_processes}")
+
+    @property
+    def processes_per_render(self) -> int | None:
+        """:attr:`render_processes`, or its default (see the class docstring)."""
+        if self.render_processes is not None:
+            return self.render_processes
+        return 1 if self.concurrency > 1 else None

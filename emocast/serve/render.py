@@ -108,7 +108,8 @@ class Renderer:
         text = (inp.text or "").strip()
         voice = inp.options.voice or "en-us"
         kw: dict = {"audio": None, "text": None}
-        changes: dict = {"engine": cfg.engine, "weights": cfg.weights, "voice": voice}
+        changes: dict = {"engine": cfg.engine, "weights": cfg.weights, "voice": voice,
+                         "render_processes": cfg.processes_per_render}
         if inp.audio:
             aname = os.path.basename(inp.audio)
             limits.check_file_size(inp.audio, cfg.max_audio_mb, "audio", aname)

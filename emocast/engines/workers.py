@@ -1,0 +1,317 @@
+"""A second process for the CPU engine: it analyses the speech while this one finds the face, then
+renders every other chunk of frames.
+
+The render is mostly short NumPy, OpenCV and Python steps that hold the GIL, so threads do not use a
+second core; a process does. :class:`RenderWorker` is one fresh Python process (nothing of this one's
+OpenGL or mediapipe state is inherited). It builds its own :class:`~emocast.render.CPURenderer` of the same
+portrait and writes its frames into shared memory (:mod:`multiprocessing.shared_memory`); this process
+reads them back in order. The render of one frame depends only on that frame's motion, so the video
+is the same as when one process renders every frame.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from typing import Callable, Iterator
+
+import numpy as np
+
+CHUNK_FRAMES = 6
+"""Frames the worker renders per request, and the share it takes: every other chunk. Six frames at
+512² are about 60 ms of work against about 1 ms to hand a request over, and small enough that this
+process never waits long at the start or the end."""
+
+SLOTS = 2
+"""Chunks of shared memory the worker may fill ahead of the reader (two: one being read, one being
+rendered)."""
+
+
+RASTER_THREADS = 1
+"""Threads of Mesa's llvmpipe rasteriser in each of the two processes (``LP_NUM_THREADS``, unless set):
+one each measured 5-10 % faster end to end on 2 cores than its default of one a core."""
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_processes() -> int:
+    """Processes that render by default: 2 where at least two cores are free to this process, else 1."""
+    return 2 if available_cores() >= 2 else 1
+
+
+class Request:
+    """A call sent to the worker: :meth:`result` waits for it (the worker answers in order)."""
+
+    def __init__(self, worker: "RenderWorker", index: int):
+        self._worker, self._index = worker, index
+        self._answer: tuple[bool, object] | None = None
+
+    def done(self) -> bool:
+        """Whether the answer has come (without waiting)."""
+        return self._answer is not None or self._worker._answered(self._index, wait=False)
+
+    def result(self):
+        """The call's return value; re-raises what it raised (:class:`~emocast.errors.InputError`
+        included). Raises ``RuntimeError`` when the worker process ended."""
+        if self._answer is None:
+            self._worker._answered(self._index, wait=True)
+            self._answer = self._worker._answers.pop(self._index)
+        ok, value = self._answer
+        if not ok:
+            raise value
+        return value
+
+
+class RenderWorker:
+    """One helper process; see the module docstring.
+
+    It is started as ``python -m emocast.engines.workers`` (not by :mod:`multiprocessing`'s spawn, which
+    would run an unguarded calling script again) and reads calls from a socket pair: picklable
+    module-level functions with their arguments, run in order. Use as a context manager (or call
+    :meth:`close`): the process ends with it, and on its own when this one goes.
+    """
+
+    def __init__(self):
+        import queue
+        import subprocess
+        import sys
+        import threading
+
+        # Two processes on two cores: one rasteriser thread each (Mesa's llvmpipe starts one a core, which
+        # then contend); read when this process makes its first OpenGL context, and by the worker.
+        os.environ.setdefault("LP_NUM_THREADS", str(RASTER_THREADS))
+        here, there = multiprocessing.Pipe()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self._proc = subprocess.Popen([sys.executable, "-m", __name__, str(there.fileno())],
+                                      pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, env=env)
+        there.close()
+        self._conn = here
+        self._sent = self._received = 0
+        self._answers: dict[int, tuple[bool, object]] = {}
+        self._built: Request | None = None
+        self.rendered = 0
+        """Frames the worker rendered in the last :meth:`frames`."""
+        # Calls go out from a thread of their own: a large call (the portrait) and a large answer (the
+        # speech) in flight at once would otherwise each wait for the other side to read.
+        self._outbox: queue.Queue = queue.Queue()
+        self._sender = threading.Thread(target=self._send_loop, name="emocast-worker-send", daemon=True)
+        self._sender.start()
+
+    def _send_loop(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            try:
+                self._conn.send(item)
+            except (OSError, ValueError):  # the worker ended; its answers say so
+                return
+
+    def _answered(self, index: int, wait: bool) -> bool:
+        while index not in self._answers:
+            if not wait and not self._conn.poll():
+                return False
+            try:
+                answer = self._conn.recv()
+            except (EOFError, OSError):
+                raise RuntimeError(f"the render worker process ended (exit status {self._proc.poll()}); "
+                                   "--render-processes 1 renders in this process") from None
+            self._answers[self._received] = answer
+            self._received += 1
+        return True
+
+    def submit(self, fn: Callable, *args, **kwargs) -> Request:
+        """Run a picklable module-level ``fn(*args, **kwargs)`` in the worker, after the calls before it."""
+        self._outbox.put((fn, args, kwargs))
+        self._sent += 1
+        return Request(self, self._sent - 1)
+
+    def build(self, image: np.ndarray, rig, rasteriser: str) -> None:
+        """Start building the worker's renderer of ``image`` (``uint8 (H, W, 3)`` RGB) and ``rig``
+        (:class:`~emocast.rig.FaceRig`) with ``rasteriser`` (``"gl"`` or ``"cpu"``) as this process's."""
+        self._built = self.submit(_build, image, rig, rasteriser)
+
+    def ready(self) -> str:
+        """Wait until the renderer of :meth:`build` is built; its rasteriser (``"gl"`` or ``"cpu"``)."""
+        return self._built.result()
+
+    def frames(self, n: int, motion: tuple[np.ndarray, ...], render_local: Callable[[int], np.ndarray],
+               shape: tuple[int, int]) -> Iterator[np.ndarray]:
+        """Frames ``0 .. n-1`` in order: every other chunk of :data:`CHUNK_FRAMES` from the worker once
+        its renderer is built, the rest from ``render_local(i)`` in this process.
+
+        Args:
+            n: frames.
+            motion: per-frame arrays, each indexed by frame first (``aus (n, n_AU)``, ``pose (n, 3)``,
+                ``upper_teeth (n,)``, ``lower_teeth (n,)``), passed to the worker's
+                :meth:`CPURenderer.render` in that order.
+            render_local: this process's render of frame ``i``.
+            shape: ``(H, W)`` of a frame, pixels.
+
+        Yields:
+            ``uint8 (H, W, 3)`` RGB frames (each a fresh array).
+
+        Raises:
+            RuntimeError: :meth:`build` was not called. What the worker raised, if it failed.
+        """
+        from multiprocessing import shared_memory
+
+        if self._built is None:
+            raise RuntimeError("RenderWorker.build must be called before frames")
+        H, W = shape
+        n_chunks = math.ceil(n / CHUNK_FRAMES)
+        self.rendered = 0
+        shm = shared_memory.SharedMemory(create=True, size=SLOTS * CHUNK_FRAMES * H * W * 3)
+        buf = np.ndarray((SLOTS, CHUNK_FRAMES, H, W, 3), np.uint8, shm.buf)
+        pending: dict[int, tuple[Request, int]] = {}
+        free = list(range(SLOTS))
+        last = -1  # the last chunk handed to the worker
+
+        def span(c: int) -> tuple[int, int]:
+            return c * CHUNK_FRAMES, min(n, (c + 1) * CHUNK_FRAMES)
+
+        def top_up(current: int) -> None:
+            # Every other chunk from the first one after `current`, once the worker's renderer is built
+            # (until then this process renders on, rather than wait for it).
+            nonlocal last
+            if not self._built.done():
+                return
+            self._built.result()
+            while free and max(last + 2, current + 1) < n_chunks:
+                last = max(last + 2, current + 1)
+                slot = free.pop()
+                a, b = span(last)
+                pending[last] = (self.submit(_render, shm.name, (H, W), slot, *(m[a:b] for m in motion)),
+                                 slot)
+
+        try:
+            for c in range(n_chunks):
+                top_up(c)
+                a, b = span(c)
+                if c in pending:
+                    fut, slot = pending.pop(c)
+                    self.rendered += fut.result()
+                    for k in range(b - a):
+                        yield buf[slot, k].copy()
+                    free.append(slot)
+                else:
+                    for i in range(a, b):
+                        yield render_local(i)
+        finally:
+            for fut, _ in pending.values():
+                try:
+                    fut.result()  # let the worker finish a request before its memory goes
+                except Exception:
+                    pass
+            del buf
+            shm.close()
+            shm.unlink()
+
+    def close(self, now: bool = False) -> None:
+        """End the worker process: it exits when its socket closes, after the call it is running, or at
+        once with ``now``."""
+        import subprocess
+
+        self._outbox.put(None)
+        if now:
+            self._proc.kill()
+        self._sender.join(timeout=10)
+        self._conn.close()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close(now=exc_type is not None)
+        return False
+
+
+# --- in the worker process -------------------------------------------------------------------------
+
+_STATE: dict = {}
+
+
+def _build(image: np.ndarray, rig, rasteriser: str) -> str:
+    from ..render import CPURenderer
+    from ..render.gl import backend
+
+    renderer = CPURenderer(image, rig)
+    if rasteriser == "cpu" or backend()[0] == "gl":
+        renderer.warper.rasteriser = rasteriser
+    _STATE["renderer"] = renderer
+    return renderer.warper.rasteriser
+
+
+def _attach(name: str):
+    from multiprocessing import resource_tracker, shared_memory
+
+    shm = _STATE.get("shm")
+    if shm is None or shm.name != name:
+        if shm is not None:
+            shm.close()
+        shm = shared_memory.SharedMemory(name=name)
+        # The creating process unlinks it; this one only maps it, so its own resource tracker must not
+        # (CPython gh-82300).
+        resource_tracker.unregister(shm._name, "shared_memory")
+        _STATE["shm"] = shm
+    return shm
+
+
+def _render(name: str, shape: tuple[int, int], slot: int, aus, pose, upper, lower) -> int:
+    H, W = shape
+    buf = np.ndarray((SLOTS, CHUNK_FRAMES, H, W, 3), np.uint8, _attach(name).buf)
+    r = _STATE["renderer"]
+    for k in range(len(aus)):
+        buf[slot, k] = r.render(aus[k], pose[k], upper[k], lower[k])
+    del buf
+    return len(aus)
+
+
+def _serve(fd: int) -> None:
+    """The worker's loop: run each call that arrives on the socket ``fd`` and send back
+    ``(True, value)`` or ``(False, exception)``, until the socket closes."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(fd)
+    while True:
+        try:
+            fn, args, kwargs = conn.recv()
+        except (EOFError, OSError):  # the other process closed the socket, or has gone
+            return
+        except Exception as e:  # a call that cannot be unpickled here
+            answer = (False, RuntimeError(f"render worker: {type(e).__name__}: {e}"))
+        else:
+            try:
+                answer = (True, fn(*args, **kwargs))
+            except Exception as e:
+                answer = (False, e)
+        if not _answer(conn, answer):
+            return
+
+
+def _answer(conn, answer: tuple) -> bool:
+    """Send one answer (an unpicklable one as a ``RuntimeError``); ``False`` when the other process has gone."""
+    try:
+        try:
+            conn.send(answer)
+        except (OSError, EOFError):
+            raise
+        except Exception as e:
+            conn.send((False, RuntimeError(f"render worker: {type(e).__name__}: {e}")))
+    except (OSError, EOFError):
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    import sys
+
+    _serve(int(sys.argv[1]))
