@@ -105,14 +105,15 @@ try:
 except KeyboardInterrupt:
     pass
 t = info.timings
-marks.update({"face": t["face_s"], "speech": t["speech_s"], "emotion": t["emotion_s"],
-              "first frame": first[0] - marks["import"] - t["face_s"] - t["speech_s"] - t["emotion_s"],
-              "total": first[0]})
+marks.update({"setup": t["setup_s"], "speech": t["speech_s"], "face": t["face_s"], "emotion": t["emotion_s"]})
+marks["first frame"] = first[0] - sum(marks.values())
+marks["total"] = first[0]
 print(json.dumps(marks))
 """
-STAGES = ("import", "face", "speech", "emotion", "first frame", "total")
-"""Start-up split: imports; face (found, fitted, renderer built); waiting for the speech analysis (it runs
-in the worker meanwhile with two processes); the emotion; the first frame handed to the encoder."""
+STAGES = ("import", "setup", "speech", "face", "emotion", "first frame", "total")
+"""Start-up split: imports; checks, the engine's imports and the worker's start; the speech analysis;
+the face (found in the worker meanwhile with two processes; waited for and fitted here); the emotion;
+the first frame handed to the encoder."""
 
 
 def startup(image_path: str, audio: str, emotion: str, size: int, processes: int) -> dict:

@@ -25,7 +25,8 @@ class GenerationInfo:
 
     Attributes:
         messages: the one-line status messages, in order.
-        timings: seconds per step (``face_s``, ``speech_s``, ``emotion_s``, ``render_s``, ``total_s``).
+        timings: seconds per step (``setup_s``: checks, engine and worker start; ``speech_s``; ``face_s``:
+            waiting for the face and fitting it; ``emotion_s``; ``render_s``; ``total_s``).
         emotion: the parsed :class:`~emocast.emotion.EmotionSegment` list.
         n_frames: frames written.
         duration: video length, seconds.
@@ -238,31 +239,36 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
 
     # 1. Check the inputs (no model loaded yet).
     output = check_inputs(image, audio, text, output, options)
-    engine: Engine = make_engine(options.engine, progress=progress is True)
     with start_worker(options) as worker:
-        speech_job = worker.submit(prepare_speech, audio, text, options) if worker else None
-
-        # 2. Portrait: find the face; the engine fits it to the output.
+        # 2. Portrait: find the face (in the worker, when there is one, which then builds its renderer).
         report.stage(0.0, "finding the face")
-        portrait = load_portrait(image, options)
+        if worker:
+            portrait_job = worker.load_portrait(load_portrait, image, options)
+        engine: Engine = make_engine(options.engine, progress=progress is True)
+        info.timings["setup_s"] = time.perf_counter() - t0
+
+        # 3. Speech (in this process meanwhile).
+        report.stage(0.0, "analysing speech")
+        t1 = time.perf_counter()
+        speech = prepare_speech(audio, text, options)
+        n_frames = speech.n_frames(options.fps)
+        info.timings["speech_s"] = time.perf_counter() - t1
+        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
+                    f"({len(speech.analysis.phones)} segments)")
+
+        # The engine fits the portrait to the output.
+        t1 = time.perf_counter()
+        portrait = portrait_job.result() if worker else load_portrait(image, options)
         if portrait.face.n_faces > 1:
             which = "the largest" if portrait.face.index == 0 else "by --face-index"
             report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
         engine.prepare(portrait, options)
         if worker:
-            engine.share_with(worker)  # the worker builds its renderer once the speech is analysed
+            engine.share_with(worker)
         for line in engine.notes:
             report.note(line)
-        info.timings["face_s"] = time.perf_counter() - t0
-
-        # 3. Speech (analysed in the worker meanwhile, when there is one).
-        report.stage(0.0, "analysing speech")
+        info.timings["face_s"] = time.perf_counter() - t1
         t1 = time.perf_counter()
-        speech = speech_job.result() if worker else prepare_speech(audio, text, options)
-        n_frames = speech.n_frames(options.fps)
-        info.timings["speech_s"] = time.perf_counter() - t1
-        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
-                    f"({len(speech.analysis.phones)} segments)")
 
         # 4. Emotion.
         report.stage(0.0, "reading the emotion")
@@ -271,7 +277,7 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
             span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
             report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
         info.emotion = segs
-        info.timings["emotion_s"] = time.perf_counter() - t1 - info.timings["speech_s"]
+        info.timings["emotion_s"] = time.perf_counter() - t1
 
         # 5-6. Render the frames and encode them.
         t2 = time.perf_counter()

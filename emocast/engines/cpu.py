@@ -86,9 +86,12 @@ class CPUEngine:
 
     def share_with(self, worker: RenderWorker) -> None:
         """Render every other chunk of frames in ``worker`` from now on (:mod:`emocast.engines.workers`);
-        call after :meth:`prepare`. The frames are the same."""
+        call after :meth:`prepare`, with the same portrait as the worker's
+        :meth:`~emocast.engines.workers.RenderWorker.load_portrait` if that was called. The frames are
+        the same."""
         self.worker = worker
-        worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
+        if not worker.building:
+            worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
 
     @property
     def frame_size(self) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""A second process for the CPU engine: it analyses the speech while this one finds the face, then
+"""A second process for the CPU engine: it finds the face while this one analyses the speech, then
 renders every other chunk of frames.
 
 The render is mostly short NumPy, OpenCV and Python steps that hold the GIL, so threads do not use a
@@ -129,14 +129,36 @@ class RenderWorker:
         self._sent += 1
         return Request(self, self._sent - 1)
 
+    def load_portrait(self, load: Callable, image, options) -> Request:
+        """Find the face in the worker and build its renderer of it, fitted as
+        :meth:`~emocast.engines.cpu.CPUEngine.prepare` fits it.
+
+        Args:
+            load: the portrait step, :func:`emocast.api.load_portrait` (``load(image, options)``).
+            image: its ``image`` argument (file path or array).
+            options: :class:`~emocast.options.GenerateOptions`.
+
+        Returns:
+            The request; its result is the :class:`~emocast.engines.Portrait` (``load``'s errors,
+            :class:`~emocast.errors.InputError` included, are raised by ``result``).
+        """
+        portrait = self.submit(_load, load, image, options)
+        self._built = self.submit(_build_loaded, options)  # after the answer above has gone
+        return portrait
+
     def build(self, image: np.ndarray, rig, rasteriser: str) -> None:
         """Start building the worker's renderer of ``image`` (``uint8 (H, W, 3)`` RGB) and ``rig``
         (:class:`~emocast.rig.FaceRig`) with ``rasteriser`` (``"gl"`` or ``"cpu"``) as this process's."""
         self._built = self.submit(_build, image, rig, rasteriser)
 
-    def ready(self) -> str:
-        """Wait until the renderer of :meth:`build` is built; its rasteriser (``"gl"`` or ``"cpu"``)."""
-        return self._built.result()
+    @property
+    def building(self) -> bool:
+        """Whether :meth:`build` or :meth:`load_portrait` was called (the worker has, or will have, a renderer)."""
+        return self._built is not None
+
+    def ready(self) -> None:
+        """Wait until the renderer of :meth:`build` or :meth:`load_portrait` is built."""
+        self._built.result()
 
     def frames(self, n: int, motion: tuple[np.ndarray, ...], render_local: Callable[[int], np.ndarray],
                shape: tuple[int, int]) -> Iterator[np.ndarray]:
@@ -160,7 +182,7 @@ class RenderWorker:
         from multiprocessing import shared_memory
 
         if self._built is None:
-            raise RuntimeError("RenderWorker.build must be called before frames")
+            raise RuntimeError("RenderWorker.build or load_portrait must be called before frames")
         H, W = shape
         n_chunks = math.ceil(n / CHUNK_FRAMES)
         self.rendered = 0
@@ -239,7 +261,7 @@ class RenderWorker:
 _STATE: dict = {}
 
 
-def _build(image: np.ndarray, rig, rasteriser: str) -> str:
+def _build(image: np.ndarray, rig, rasteriser: str) -> None:
     from ..render import CPURenderer
     from ..render.gl import backend
 
@@ -247,7 +269,19 @@ def _build(image: np.ndarray, rig, rasteriser: str) -> str:
     if rasteriser == "cpu" or backend()[0] == "gl":
         renderer.warper.rasteriser = rasteriser
     _STATE["renderer"] = renderer
-    return renderer.warper.rasteriser
+
+
+def _load(load: Callable, image, options):
+    _STATE["portrait"] = load(image, options)
+    return _STATE["portrait"]
+
+
+def _build_loaded(options) -> None:
+    from .cpu import CPUEngine
+
+    engine = CPUEngine()
+    engine.prepare(_STATE.pop("portrait"), options)
+    _STATE["renderer"] = engine.renderer
 
 
 def _attach(name: str):

@@ -58,17 +58,53 @@ class Detection:
         return float((self.box[2] - self.box[0]) * (self.box[3] - self.box[1]))
 
 
+DRAWING_MODULES = ("drawing_utils", "drawing_styles")
+"""MediaPipe's drawing helpers (``mediapipe.solutions.<name>``), which ``import mediapipe`` loads and which
+import matplotlib (0.3-0.5 s on 2 cores, a quarter of the start-up); this package never draws with them."""
+
+
+def import_mediapipe():
+    """``import mediapipe``, without loading its drawing helpers (:data:`DRAWING_MODULES`) until they are
+    used: empty modules stand in for them while mediapipe's ``__init__`` runs, and the package's
+    ``__getattr__`` (PEP 562) imports the real ones on first access, so ``mp.solutions.drawing_utils``
+    still works for other code in the process.
+    """
+    import importlib
+    import types
+
+    if "mediapipe" in sys.modules:
+        return sys.modules["mediapipe"]
+    names = [f"mediapipe.python.solutions.{n}" for n in DRAWING_MODULES]
+    stand_ins = {n: types.ModuleType(n) for n in names if n not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        import mediapipe as mp
+    finally:
+        for n, m in stand_ins.items():
+            if sys.modules.get(n) is m:
+                del sys.modules[n]
+    solutions = sys.modules.get("mediapipe.python.solutions")
+    if solutions is not None and "__getattr__" not in vars(solutions):
+        def __getattr__(name):
+            if name in DRAWING_MODULES:
+                return importlib.import_module(f"{solutions.__name__}.{name}")
+            raise AttributeError(f"module {solutions.__name__!r} has no attribute {name!r}")
+
+        solutions.__getattr__ = __getattr__
+    return mp
+
+
 @functools.lru_cache(maxsize=None)
 def _detector(model_selection: int):
     os.environ.setdefault("GLOG_minloglevel", "3")
-    import mediapipe as mp
+    mp = import_mediapipe()
 
     return mp.solutions.face_detection.FaceDetection(model_selection=model_selection, min_detection_confidence=0.5)
 
 
 @functools.lru_cache(maxsize=1)
 def _mesh():
-    import mediapipe as mp
+    mp = import_mediapipe()
 
     return mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1,
                                            min_detection_confidence=0.3)
