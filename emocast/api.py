@@ -1,7 +1,8 @@
 """The Python API: ``emocast.generate``, and the steps it runs.
 
 :func:`generate` reads as its steps, each a function of its own that the live mode and batch drive
-too: :func:`check_inputs`, :func:`load_portrait`, engine ``prepare``, :func:`prepare_speech`,
+too: :func:`check_inputs`, :func:`prepare_speech`, :func:`load_portrait` (in the CPU engine's second
+process meanwhile, when there is one: :mod:`emocast.engines.workers`), engine ``prepare``,
 :func:`read_emotion`, engine ``frames``, :func:`encode`.
 """
 from __future__ import annotations
