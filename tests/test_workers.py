@@ -34,8 +34,8 @@ def test_worker_renders_the_same_frames(astronaut_png, tts_wav):
         rendered = worker.rendered
     assert worker._proc.poll() is not None  # the process ended with the block
     assert len(shared) == len(alone) == 50
-    # Built before the first frame, so the worker takes every other chunk from the second one.
-    assert rendered == sum(min(50, (c + 1) * CHUNK_FRAMES) - c * CHUNK_FRAMES for c in range(1, -(-50 // CHUNK_FRAMES), 2))
+    # Built before the first frame, so the worker had chunks from the start; this process took others.
+    assert 0 < rendered < 50 and (rendered % CHUNK_FRAMES == 0 or rendered % CHUNK_FRAMES == 50 % CHUNK_FRAMES)
     for i, (a, b) in enumerate(zip(alone, shared)):
         assert a.dtype == b.dtype == np.uint8 and np.array_equal(a, b), f"frame {i} differs"
 

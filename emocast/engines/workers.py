@@ -18,13 +18,16 @@ from typing import Callable, Iterator
 import numpy as np
 
 CHUNK_FRAMES = 6
-"""Frames the worker renders per request, and the share it takes: every other chunk. Six frames at
-512² are about 60 ms of work against about 1 ms to hand a request over, and small enough that this
-process never waits long at the start or the end."""
+"""Frames per chunk of work. Six frames at 512² are about 60 ms of work against about 1 ms to hand a
+request over, and small enough that neither process waits long at the start or the end."""
 
 SLOTS = 2
 """Chunks of shared memory the worker may fill ahead of the reader (two: one being read, one being
 rendered)."""
+
+AHEAD_CHUNKS = 2
+"""Chunks this process may render ahead of their turn while it would otherwise wait for the worker
+(held in memory until their turn)."""
 
 
 RASTER_THREADS = 1
@@ -162,8 +165,11 @@ class RenderWorker:
 
     def frames(self, n: int, motion: tuple[np.ndarray, ...], render_local: Callable[[int], np.ndarray],
                shape: tuple[int, int]) -> Iterator[np.ndarray]:
-        """Frames ``0 .. n-1`` in order: every other chunk of :data:`CHUNK_FRAMES` from the worker once
-        its renderer is built, the rest from ``render_local(i)`` in this process.
+        """Frames ``0 .. n-1`` in order, rendered in chunks of :data:`CHUNK_FRAMES`, handed out in order:
+        to the worker while it has a free slot (:data:`SLOTS`) once its renderer is built, else to
+        ``render_local(i)`` in this process, which also renders the next chunks (up to
+        :data:`AHEAD_CHUNKS`) rather than wait for the worker. So each process takes the share its speed
+        allows.
 
         Args:
             n: frames.
@@ -188,40 +194,47 @@ class RenderWorker:
         self.rendered = 0
         shm = shared_memory.SharedMemory(create=True, size=SLOTS * CHUNK_FRAMES * H * W * 3)
         buf = np.ndarray((SLOTS, CHUNK_FRAMES, H, W, 3), np.uint8, shm.buf)
-        pending: dict[int, tuple[Request, int]] = {}
+        pending: dict[int, tuple[Request, int]] = {}  # chunk -> (the worker's request, its slot)
+        ahead: dict[int, list[np.ndarray]] = {}  # chunk -> frames rendered here ahead of their turn
         free = list(range(SLOTS))
-        last = -1  # the last chunk handed to the worker
+        unassigned = 0  # chunks are handed out in order: every chunk below this one has an owner
 
-        def span(c: int) -> tuple[int, int]:
-            return c * CHUNK_FRAMES, min(n, (c + 1) * CHUNK_FRAMES)
+        def span(c: int) -> range:
+            return range(c * CHUNK_FRAMES, min(n, (c + 1) * CHUNK_FRAMES))
 
-        def top_up(current: int) -> None:
-            # Every other chunk from the first one after `current`, once the worker's renderer is built
-            # (until then this process renders on, rather than wait for it).
-            nonlocal last
+        def top_up() -> None:
+            # The next chunks to the worker while it has a free slot, once its renderer is built (until
+            # then this process renders on, rather than wait for it).
+            nonlocal unassigned
             if not self._built.done():
                 return
             self._built.result()
-            while free and max(last + 2, current + 1) < n_chunks:
-                last = max(last + 2, current + 1)
+            while free and unassigned < n_chunks:
                 slot = free.pop()
-                a, b = span(last)
-                pending[last] = (self.submit(_render, shm.name, (H, W), slot, *(m[a:b] for m in motion)),
-                                 slot)
+                r = span(unassigned)
+                pending[unassigned] = (self.submit(_render, shm.name, (H, W), slot,
+                                                   *(m[r.start:r.stop] for m in motion)), slot)
+                unassigned += 1
 
         try:
             for c in range(n_chunks):
-                top_up(c)
-                a, b = span(c)
-                if c in pending:
+                top_up()
+                if c == unassigned:  # nobody has it: render it here
+                    unassigned += 1
+                    for i in span(c):
+                        yield render_local(i)
+                elif c in ahead:
+                    yield from ahead.pop(c)
+                else:
                     fut, slot = pending.pop(c)
+                    # Rather than wait for the worker, render the next chunk here (at most AHEAD_CHUNKS).
+                    while not fut.done() and unassigned < n_chunks and len(ahead) < AHEAD_CHUNKS:
+                        ahead[unassigned] = [render_local(i) for i in span(unassigned)]
+                        unassigned += 1
                     self.rendered += fut.result()
-                    for k in range(b - a):
+                    for k in range(len(span(c))):
                         yield buf[slot, k].copy()
                     free.append(slot)
-                else:
-                    for i in range(a, b):
-                        yield render_local(i)
         finally:
             for fut, _ in pending.values():
                 try:
