@@ -83,8 +83,13 @@ class Warper:
         rw, rh = self.x1 - self.x0, self.y1 - self.y0
         self.step = grid_step or max(2.0, max(rw, rh) / 160.0)
         self.gw, self.gh = int(np.ceil(rw / self.step)) + 1, int(np.ceil(rh / self.step)) + 1
-        self.px, self.py = np.meshgrid(np.arange(self.x0, self.x1, dtype=np.float32),
-                                       np.arange(self.y0, self.y1, dtype=np.float32))
+        # The coarse map upsampled covers the grid's span, a pixel or so past the region; each pixel's
+        # own coordinates, interleaved like the map that cv2.remap reads.
+        self.full_w = int(round((self.gw - 1) * self.step)) + 1
+        self.full_h = int(round((self.gh - 1) * self.step)) + 1
+        px, py = np.meshgrid(np.arange(self.x0, self.x0 + self.full_w, dtype=np.float32),
+                             np.arange(self.y0, self.y0 + self.full_h, dtype=np.float32))
+        self.coords = np.dstack([px, py])
 
     def _signed_area(self, pts: np.ndarray) -> np.ndarray:
         t = pts[self.tris]
@@ -177,7 +182,7 @@ class Warper:
         out[holes] = out[gy[k], gx[k]]
         return out
 
-    def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> tuple[np.ndarray, np.ndarray]:
+    def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> np.ndarray:
         """Source coordinates for every pixel of the head region.
 
         Args:
@@ -185,7 +190,7 @@ class Warper:
             fine_boxes: ``(x0, y0, x1, y1)`` pixel boxes evaluated exactly at every pixel.
 
         Returns:
-            ``(map_x, map_y)``, ``float32 (roi_h, roi_w)`` each.
+            ``float32 (roi_h, roi_w, 2)``: source ``(x, y)`` of each pixel, the map ``cv2.remap`` takes.
         """
         dst = np.concatenate([dst_points, self.anchors]).astype(np.float64)
         disp = self.src - dst
@@ -203,12 +208,11 @@ class Warper:
                                                                       for x0, y0, x1, y1 in boxes]
         d, *fine = self._rasters(dst, disp, ok, area, grids)
         d = cv2.GaussianBlur(d, (0, 0), 0.7)
-        rw, rh = self.x1 - self.x0, self.y1 - self.y0
-        full_w, full_h = int(round((self.gw - 1) * self.step)) + 1, int(round((self.gh - 1) * self.step)) + 1
-        dd = cv2.resize(d, (full_w, full_h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+        dd = cv2.resize(d, (self.full_w, self.full_h), interpolation=cv2.INTER_LINEAR)
         for (x0, y0, x1, y1), f in zip(boxes, fine):
             dd[y0 - self.y0:y1 - self.y0, x0 - self.x0:x1 - self.x0] = f
-        return self.px + dd[..., 0], self.py + dd[..., 1]
+        np.add(dd, self.coords, out=dd)  # displacement -> source coordinates, in place
+        return dd[:self.y1 - self.y0, :self.x1 - self.x0]
 
     def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
         """Warped copy of the portrait whose control points moved to ``dst_points``.
@@ -222,7 +226,8 @@ class Warper:
             ``uint8 (H, W, 3)``; pixels outside the head region are the source's.
         """
         src = self.image if image is None else image
-        mx, my = self.backward_map(dst_points, fine_boxes)
+        source_xy = self.backward_map(dst_points, fine_boxes)
         out = src.copy()
-        out[self.y0:self.y1, self.x0:self.x1] = cv2.remap(src, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        out[self.y0:self.y1, self.x0:self.x1] = cv2.remap(src, source_xy, None, cv2.INTER_LINEAR,
+                                                          borderMode=cv2.BORDER_REFLECT)
         return out
