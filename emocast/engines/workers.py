@@ -362,3 +362,8 @@ if __name__ == "__main__":
     import sys
 
     _serve(int(sys.argv[1]))
+    # Nothing is left to save: skip the interpreter's teardown (OpenGL, onnxruntime, mediapipe), which
+    # the closing process would otherwise wait for (0.2-0.3 s).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
