@@ -186,6 +186,9 @@ def main() -> int:
     ap.add_argument("--long", type=float, default=0.0,
                     help="also time a clip this many seconds long (e.g. 600) at 512² and report peak memory")
     ap.add_argument("--frames", type=int, default=100, help="frames per render measurement")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each end-to-end and start-up measurement; the median is shown, with the range "
+                         "(shared cores vary by ±20 %% from run to run)")
     args = ap.parse_args()
     from PIL import Image
 
@@ -204,7 +207,8 @@ def main() -> int:
         dur = len(load_audio(audio)) / 16000
         print(f"cores: {os.cpu_count()}; rasteriser: {' '.join(backend())}; audio {os.path.basename(audio)} {dur:.1f} s")
         print("| portrait | size | render gl | render cpu | re-encode | remap | gl / re-encode | gl / remap |"
-              " end to end, 1 process | x real time | peak memory | end to end, 2 processes | x real time |"
+              f" end to end, 1 process (median of {args.repeat}) | x real time | peak memory |"
+              f" end to end, 2 processes | x real time |"
               " peak memory |")
         print("|---" * 14 + "|")
         for path in images:
@@ -215,8 +219,10 @@ def main() -> int:
                                                                                   "re-encode", "remap")]
                 row += [f"{s['render gl'] / s['re-encode']:.2f}", f"{s['render gl'] / s['remap']:.2f}"]
                 for processes in (1, 2):
-                    wall, rss = end_to_end(path, audio, size, processes)
-                    row += [f"{wall:.1f} s", f"{dur / wall:.2f}", f"{rss:.0f} MiB"]
+                    runs = [end_to_end(path, audio, size, processes) for _ in range(args.repeat)]
+                    wall, rss = float(np.median([w for w, _ in runs])), max(r for _, r in runs)
+                    spread = f" ({min(w for w, _ in runs):.1f}-{max(w for w, _ in runs):.1f})" if args.repeat > 1 else ""
+                    row += [f"{wall:.1f} s{spread}", f"{dur / wall:.2f}", f"{rss:.0f} MiB"]
                 print("| " + " | ".join(map(str, row)) + " |")
         if args.long:
             long_audio = looped(SPEECH, args.long, d)
@@ -226,11 +232,12 @@ def main() -> int:
                       f"{'es' if processes > 1 else ''}: {wall:.1f} s wall, {args.long / wall:.2f}x real time, "
                       f"peak resident memory {rss:.0f} MiB")
         print()
-        print("| start-up to first frame (512, fresh process, s) | processes | " + " | ".join(STAGES) + " |")
+        print(f"| start-up to first frame (512, fresh process, s; medians of {args.repeat}) | processes | " + " | ".join(STAGES) + " |")
         print("|---" * (len(STAGES) + 2) + "|")
         for emotion in ("happy", "nervous but trying to smile"):
             for processes in (1, 2):
-                m = startup(images[-1], audio, emotion, 512, processes)
+                runs = [startup(images[-1], audio, emotion, 512, processes) for _ in range(args.repeat)]
+                m = {k: float(np.median([r[k] for r in runs])) for k in STAGES}
                 print(f"| {emotion} | {processes} | " + " | ".join(f"{m[k]:.2f}" for k in STAGES) + " |")
     return 0
 

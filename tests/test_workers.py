@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from emocast.api import load_portrait, prepare_speech, read_emotion
+from emocast.api import GenerationInfo, load_portrait, prepare_speech, read_emotion
 from emocast.engines.cpu import CPUEngine
 from emocast.engines.workers import CHUNK_FRAMES, RenderWorker
 from emocast.errors import InputError
@@ -40,16 +40,21 @@ def test_worker_renders_the_same_frames(astronaut_png, tts_wav):
         assert a.dtype == b.dtype == np.uint8 and np.array_equal(a, b), f"frame {i} differs"
 
 
-def test_two_processes_make_the_same_video(astronaut_png, tmp_path):
-    """End to end with the face found in the worker: the decoded videos are equal, pixel for pixel."""
+@pytest.mark.parametrize("speech", ["text", "audio"])
+def test_two_processes_make_the_same_video(astronaut_png, tts_wav, tmp_path, speech):
+    """End to end with the face (and, for audio, the phones) found in the worker: the decoded videos are
+    equal, pixel for pixel."""
     from emocast import generate
     from emocast.media import read_video
 
+    given = {"text": "Pop a big map open."} if speech == "text" else {"audio": str(tts_wav)}
     videos = []
     for n in (1, 2):
         out = tmp_path / f"p{n}.mp4"
-        generate(str(astronaut_png), text="Pop a big map open.", emotion="surprised", output=str(out), size=384,
-                 render_processes=n)
+        info = GenerationInfo()
+        generate(str(astronaut_png), **given, emotion="surprised", output=str(out), size=384, render_processes=n,
+                 info=info)
+        assert any(f"phonemes from {'tts' if speech == 'text' else 'acoustic'}" in m for m in info.messages)
         videos.append(read_video(out)[0])
     assert videos[0].shape == videos[1].shape and len(videos[0]) > 20
     assert np.array_equal(videos[0], videos[1])

@@ -86,11 +86,13 @@ class CPUEngine:
 
     def share_with(self, worker: RenderWorker) -> None:
         """Render every other chunk of frames in ``worker`` from now on (:mod:`emocast.engines.workers`);
-        call after :meth:`prepare`, with the same portrait as the worker's
-        :meth:`~emocast.engines.workers.RenderWorker.load_portrait` if that was called. The frames are
-        the same."""
+        call after :meth:`prepare`, with the same portrait and options as the worker's
+        :meth:`~emocast.engines.workers.RenderWorker.load_portrait` if that was called (the worker then
+        fits its own copy). The frames are the same."""
         self.worker = worker
-        if not worker.building:
+        if worker.loaded:
+            worker.build_loaded(self.options)
+        else:
             worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
 
     @property

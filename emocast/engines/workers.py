@@ -98,6 +98,7 @@ class RenderWorker:
         self._sent = self._received = 0
         self._answers: dict[int, tuple[bool, object]] = {}
         self._built: Request | None = None
+        self._loaded = False
         self.rendered = 0
         """Frames the worker rendered in the last :meth:`frames`."""
         # Calls go out from a thread of their own: a large call (the portrait) and a large answer (the
@@ -133,8 +134,7 @@ class RenderWorker:
         return Request(self, self._sent - 1)
 
     def load_portrait(self, load: Callable, image, options) -> Request:
-        """Find the face in the worker and build its renderer of it, fitted as
-        :meth:`~emocast.engines.cpu.CPUEngine.prepare` fits it.
+        """Find the face in the worker and keep it there for :meth:`build_loaded`.
 
         Args:
             load: the portrait step, :func:`emocast.api.load_portrait` (``load(image, options)``).
@@ -145,9 +145,14 @@ class RenderWorker:
             The request; its result is the :class:`~emocast.engines.Portrait` (``load``'s errors,
             :class:`~emocast.errors.InputError` included, are raised by ``result``).
         """
-        portrait = self.submit(_load, load, image, options)
-        self._built = self.submit(_build_loaded, options)  # after the answer above has gone
-        return portrait
+        self._loaded = True
+        return self.submit(_load, load, image, options)
+
+    def build_loaded(self, options) -> None:
+        """Start building the worker's renderer of the portrait of :meth:`load_portrait`, fitted as
+        :meth:`~emocast.engines.cpu.CPUEngine.prepare` fits it with ``options`` (after the calls
+        submitted before this one)."""
+        self._built = self.submit(_build_loaded, options)
 
     def build(self, image: np.ndarray, rig, rasteriser: str) -> None:
         """Start building the worker's renderer of ``image`` (``uint8 (H, W, 3)`` RGB) and ``rig``
@@ -155,12 +160,12 @@ class RenderWorker:
         self._built = self.submit(_build, image, rig, rasteriser)
 
     @property
-    def building(self) -> bool:
-        """Whether :meth:`build` or :meth:`load_portrait` was called (the worker has, or will have, a renderer)."""
-        return self._built is not None
+    def loaded(self) -> bool:
+        """Whether :meth:`load_portrait` was called (the worker holds that portrait)."""
+        return self._loaded
 
     def ready(self) -> None:
-        """Wait until the renderer of :meth:`build` or :meth:`load_portrait` is built."""
+        """Wait until the renderer of :meth:`build` or :meth:`build_loaded` is built."""
         self._built.result()
 
     def frames(self, n: int, motion: tuple[np.ndarray, ...], render_local: Callable[[int], np.ndarray],
@@ -188,7 +193,7 @@ class RenderWorker:
         from multiprocessing import shared_memory
 
         if self._built is None:
-            raise RuntimeError("RenderWorker.build or load_portrait must be called before frames")
+            raise RuntimeError("RenderWorker.build or build_loaded must be called before frames")
         H, W = shape
         n_chunks = math.ceil(n / CHUNK_FRAMES)
         self.rendered = 0
