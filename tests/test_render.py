@@ -506,3 +506,37 @@ def test_mouth_interior_as_soft_as_the_portrait(astronaut):
     x0, y0 = np.floor(lips.min(0)).astype(int) - 15
     x1, y1 = np.ceil(lips.max(0)).astype(int) + 15
     assert edge_blur_sigma(frame, (x0, y0, x1, y1)) > 1.2  # 0.0 with the interior drawn crisp
+
+
+def test_pchip_equals_scipys(renderer):
+    """The renderer's PCHIP gives SciPy's PchipInterpolator values on the face's lip contours (moved by
+    each AU) and on contours with flat and turning stretches."""
+    from scipy.interpolate import PchipInterpolator
+
+    from emocast.render.curves import pchip
+
+    contours = []
+    for name in AU_NAMES:
+        tgt = renderer.landmarks(_aus(**{name: 1.0}), np.zeros(3))
+        contours += [tgt[T.LIPS_INNER_UPPER], tgt[T.LIPS_INNER_LOWER], tgt[T.UPPER_LIP[:11]]]
+    xs0 = np.arange(0, 40.0)
+    contours += [np.stack([xs0[::4], np.round(np.sin(xs0[::4] / 5) * 3)], 1), np.array([[0.0, 1.0], [5.0, 2.0]])]
+    for c in contours:
+        order = np.argsort(c[:, 0])
+        x, y = c[order, 0], c[order, 1]
+        keep = np.concatenate([[True], np.diff(x) > 1e-3])
+        x, y = x[keep], y[keep]
+        xs = np.linspace(x[0], x[-1], 97)
+        np.testing.assert_array_equal(pchip(x, y, xs), PchipInterpolator(x, y, extrapolate=False)(xs))
+
+
+def test_warp_mesh_is_the_delaunay_triangulation(renderer):
+    """OpenCV's triangulation of the warp mesh has the triangles of SciPy's (Qhull) Delaunay."""
+    from scipy.spatial import Delaunay
+
+    from emocast.render.warp import delaunay
+
+    pts = renderer.warper.src
+    ours = delaunay(pts)
+    assert len(ours) > 1000
+    assert {tuple(sorted(t)) for t in ours.tolist()} == {tuple(sorted(t)) for t in Delaunay(pts).simplices.tolist()}

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from ..face import topology as T
 from ..face.model import skin_colour
+from .curves import pchip
 from .raster import clip_box, composite, polygon_mask
 from .sharpness import edge_blur_sigma
 
@@ -298,7 +298,7 @@ def _curve(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
     x, y = x[keep], y[keep]
     if len(x) < 3:
         return np.interp(xs, x, y)
-    return PchipInterpolator(x, y, extrapolate=False)(np.clip(xs, x[0], x[-1]))
+    return pchip(x, y, np.clip(xs, x[0], x[-1]))
 
 
 def _tooth_profile(dx: np.ndarray, widths: np.ndarray, config: MouthConfig = MOUTH) -> tuple[np.ndarray, np.ndarray]:

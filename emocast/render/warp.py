@@ -11,12 +11,35 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.spatial import Delaunay
 
 from ..face import topology as T
 from .gl import backend, raster
 
 _SHIFT = 4  # sub-pixel bits for cv2.fillConvexPoly
+
+
+def delaunay(points: np.ndarray) -> np.ndarray:
+    """Delaunay triangulation of ``(N, 2)`` points (pixels) with OpenCV's ``Subdiv2D`` (Guibas-Stolfi
+    incremental), in a fixed order (sorted vertex triples).
+
+    It is OpenCV's rather than SciPy's (Qhull, the same triangles on the fixture faces) because importing
+    ``scipy.spatial`` costs about 0.4 s of start-up in each render process.
+
+    Returns:
+        ``int64 (M, 3)`` indices into ``points``; of points that coincide, one is used.
+    """
+    pts = np.asarray(points, np.float64)
+    x0, y0 = np.floor(pts.min(0)) - 1
+    x1, y1 = np.ceil(pts.max(0)) + 2
+    sub = cv2.Subdiv2D((int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+    sub.insert([(float(x), float(y)) for x, y in pts])
+    index = {(float(np.float32(x)), float(np.float32(y))): i for i, (x, y) in enumerate(pts)}
+    tris = []
+    for t in sub.getTriangleList().reshape(-1, 3, 2):
+        k = [index.get((float(x), float(y))) for x, y in t]
+        if None not in k:  # triangles on Subdiv2D's outer bounding vertices are not the points' own
+            tris.append(sorted(k))
+    return np.array(sorted(tris), np.int64).reshape(-1, 3)
 
 
 def anchor_points(face_points: np.ndarray, scale: float = 1.7, n_ring: int = 28) -> np.ndarray:
@@ -69,7 +92,7 @@ class Warper:
         self.anchors = anchor_points(src_points)
         self.src = np.concatenate([src_points, self.anchors]).astype(np.float64)
         topo = np.concatenate([topology_points if topology_points is not None else src_points, self.anchors])
-        tris = Delaunay(topo.astype(np.float64)).simplices
+        tris = delaunay(topo)
         if excluded:
             ex = np.zeros(len(topo), bool)
             ex[list(excluded)] = True
