@@ -1,10 +1,10 @@
 """The Python API: ``emocast.generate``, and the steps it runs.
 
 :func:`generate` reads as its steps, each a function of its own that the live mode and batch drive
-too: :func:`check_inputs`, :func:`load_portrait`, :func:`read_speech`, engine ``prepare``,
-:func:`analyse_speech` (:func:`prepare_speech` is both speech steps), :func:`read_emotion`, engine
-``frames``, :func:`encode`. With the CPU engine's second process (:mod:`emocast.engines.workers`) the
-face and the speech's phones are found there while this process reads the speech and fits the face.
+too: :func:`check_inputs`, :func:`load_portrait`, :func:`prepare_speech`, engine ``prepare``,
+:func:`read_emotion`, engine ``frames``, :func:`encode`. With the CPU engine's second process
+(:mod:`emocast.engines.workers`) the face is found, and that process's renderer built, there while
+this process reads and analyses the speech.
 """
 from __future__ import annotations
 
@@ -114,27 +114,9 @@ def load_portrait(image, options: GenerateOptions) -> Portrait:
     return Portrait(image=img, face=analyse(img, face_index=options.face_index, path=name), name=name)
 
 
-@dataclass
-class SpeechInput:
-    """Speech as read, before its analysis (:func:`read_speech`).
-
-    Attributes:
-        wav: ``float32 (n,)`` mono at 16 kHz.
-        audio: ``float32 (m,)`` mono at ``sr`` Hz: the output's sound track.
-        sr: sample rate of ``audio``, Hz.
-        transcript: the words spoken, if known.
-        phones: exact phone timings (text to speak), or ``None`` when they are still to be found.
-    """
-
-    wav: np.ndarray
-    audio: np.ndarray
-    sr: int
-    transcript: str | None
-    phones: list | None
-
-
-def read_speech(audio, text: str | None, options: GenerateOptions) -> SpeechInput:
-    """Step 3a: the speech as 16 kHz samples and the output's sound track (text is spoken first).
+def prepare_speech(audio, text: str | None, options: GenerateOptions) -> Speech:
+    """Step 3: the speech as 16 kHz samples and the output's sound track (text is spoken first), and
+    its analysis: phones, loudness, voice activity (:func:`emocast.speech.analyse`).
 
     Args:
         audio: speech file or ``float32`` 16 kHz mono array, or ``None`` with ``text``.
@@ -144,6 +126,16 @@ def read_speech(audio, text: str | None, options: GenerateOptions) -> SpeechInpu
     Raises:
         InputError: unreadable, empty or silent audio; an unknown voice.
     """
+    from .speech import analyse
+
+    wav, sound, sr, phones = _read_speech(audio, text, options)
+    return Speech(wav=wav, audio=sound, sr=sr,
+                  analysis=analyse(wav, transcript=options.transcript or text, phones=phones))
+
+
+def _read_speech(audio, text: str | None, options: GenerateOptions) -> tuple[np.ndarray, np.ndarray, int, list | None]:
+    """``(wav, audio, sr, phones)``: 16 kHz samples, the sound track at ``sr`` Hz, and the exact phones
+    when the speech is synthesised (else ``None``)."""
     from .media.audio import MIN_SECONDS, SAMPLE_RATE, is_silent, load_audio, native_sample_rate, output_rate, \
         resample
 
@@ -151,46 +143,15 @@ def read_speech(audio, text: str | None, options: GenerateOptions) -> SpeechInpu
         from .speech.tts import synthesize
 
         tts = synthesize(text, voice=options.voice)
-        return SpeechInput(wav=resample(tts.audio, tts.sr, SAMPLE_RATE), audio=tts.audio, sr=tts.sr,
-                           transcript=options.transcript or text, phones=tts.phones)
+        return resample(tts.audio, tts.sr, SAMPLE_RATE), tts.audio, tts.sr, tts.phones
     if isinstance(audio, np.ndarray):
         wav = np.asarray(audio, np.float32).reshape(-1)
         if wav.size < int(SAMPLE_RATE * MIN_SECONDS) or is_silent(wav):
             raise InputError("audio", "audio is empty or silent")
-        return SpeechInput(wav=wav, audio=wav, sr=SAMPLE_RATE, transcript=options.transcript, phones=None)
+        return wav, wav, SAMPLE_RATE, None
     out_sr = output_rate(native_sample_rate(audio))
     out_audio = load_audio(audio, sr=out_sr)
-    return SpeechInput(wav=resample(out_audio, out_sr, SAMPLE_RATE), audio=out_audio, sr=out_sr,
-                       transcript=options.transcript, phones=None)
-
-
-def analyse_speech(sound: SpeechInput, found_phones=None) -> Speech:
-    """Step 3b: the speech's analysis (phones, loudness, voice activity; :func:`emocast.speech.analyse`).
-
-    Args:
-        sound: from :func:`read_speech`.
-        found_phones: a pending :func:`emocast.speech.analyse.find_phones` of ``sound`` run elsewhere
-            (an object whose ``result()`` gives ``(phones, source)``), or ``None`` to find them here.
-    """
-    from .speech import analyse
-
-    if sound.phones is not None:
-        phones, source = sound.phones, "tts"
-    elif found_phones is not None:
-        phones, source = found_phones.result()
-    else:
-        phones, source = None, "tts"  # analyse finds them
-    return Speech(wav=sound.wav, audio=sound.audio, sr=sound.sr,
-                  analysis=analyse(sound.wav, transcript=sound.transcript, phones=phones, phone_source=source))
-
-
-def prepare_speech(audio, text: str | None, options: GenerateOptions) -> Speech:
-    """Step 3: :func:`read_speech` then :func:`analyse_speech`, in this process.
-
-    Raises:
-        InputError: unreadable, empty or silent audio; an unknown voice.
-    """
-    return analyse_speech(read_speech(audio, text, options))
+    return resample(out_audio, out_sr, SAMPLE_RATE), out_audio, out_sr, None
 
 
 def read_emotion(options: GenerateOptions, duration: float, n_frames: int):
@@ -285,25 +246,23 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
     # 1. Check the inputs (no model loaded yet).
     output = check_inputs(image, audio, text, output, options)
     with start_worker(options) as worker:
-        # 2a. Portrait: find the face (in the worker meanwhile, when there is one).
-        report.stage(0.0, "finding the face")
+        # 2a. Portrait: the face found, and its renderer built, in the worker meanwhile (when there is one).
         if worker:
             portrait_job = worker.load_portrait(load_portrait, image, options)
         engine: Engine = make_engine(options.engine, progress=progress is True)
         info.timings["setup_s"] = time.perf_counter() - t0
 
-        # 3a. Speech, read here; its phones found in the worker after the face, when there is one.
+        # 3. Speech: read and analysed.
         report.stage(0.0, "analysing speech")
         t1 = time.perf_counter()
-        sound = read_speech(audio, text, options)
-        phones_job = None
-        if worker and sound.phones is None:
-            from .speech.analyse import find_phones
-
-            phones_job = worker.submit(find_phones, sound.wav, sound.transcript)
+        speech = prepare_speech(audio, text, options)
+        n_frames = speech.n_frames(options.fps)
         info.timings["speech_s"] = time.perf_counter() - t1
+        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
+                    f"({len(speech.analysis.phones)} segments)")
 
-        # 2b. The engine fits the portrait to the output.
+        # 2b. The face (found here when there is no worker), fitted to the output by the engine.
+        report.stage(0.0, "finding the face")
         t1 = time.perf_counter()
         portrait = portrait_job.result() if worker else load_portrait(image, options)
         if portrait.face.n_faces > 1:
@@ -311,18 +270,10 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
             report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
         engine.prepare(portrait, options)
         if worker:
-            engine.share_with(worker)  # the worker builds its renderer once the phones are found
+            engine.share_with(worker)
         for line in engine.notes:
             report.note(line)
         info.timings["face_s"] = time.perf_counter() - t1
-
-        # 3b. The speech's analysis.
-        t1 = time.perf_counter()
-        speech = analyse_speech(sound, phones_job)
-        n_frames = speech.n_frames(options.fps)
-        info.timings["speech_s"] += time.perf_counter() - t1
-        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
-                    f"({len(speech.analysis.phones)} segments)")
         t1 = time.perf_counter()
 
         # 4. Emotion.

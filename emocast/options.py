@@ -82,8 +82,8 @@ class GenerateOptions:
     seed: int = option(0, "random seed of blinks, head drift and the network's noise", type=int,
                        range=(0, 2 ** 32 - 1))
     render_processes: int | None = option(
-        None, "processes for one video: 2 finds the face and the phones in a second process while this one "
-              "reads the audio, then both render; 1 does all in this one (default: 2 where two cores are free)",
+        None, "processes for one video: 2 finds the face in a second process while this one "
+              "analyses the speech, then both render; 1 does all in this one (default: 2 where two cores are free)",
         type=int, range=(1, 2), web=False)
     engine: str = option("cpu", "renderer: cpu (mesh warp) or neural (the paper's network, GPU)", type=str,
                          choices=ENGINES, web=False)

@@ -88,11 +88,10 @@ class CPUEngine:
         """Render every other chunk of frames in ``worker`` from now on (:mod:`emocast.engines.workers`);
         call after :meth:`prepare`, with the same portrait and options as the worker's
         :meth:`~emocast.engines.workers.RenderWorker.load_portrait` if that was called (the worker then
-        fits its own copy). The frames are the same."""
+        builds its own renderer of them), else the worker is sent this renderer's image and rig. The
+        frames are the same."""
         self.worker = worker
-        if worker.loaded:
-            worker.build_loaded(self.options)
-        else:
+        if not worker.loaded:
             worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
 
     @property

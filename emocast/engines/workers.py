@@ -1,5 +1,5 @@
-"""A second process for the CPU engine: it finds the face while this one analyses the speech, then
-renders every other chunk of frames.
+"""A second process for the CPU engine: it finds the face and builds its renderer while this one
+analyses the speech, then renders every other chunk of frames.
 
 The render is mostly short NumPy, OpenCV and Python steps that hold the GIL, so threads do not use a
 second core; a process does. :class:`RenderWorker` is one fresh Python process (nothing of this one's
@@ -134,7 +134,9 @@ class RenderWorker:
         return Request(self, self._sent - 1)
 
     def load_portrait(self, load: Callable, image, options) -> Request:
-        """Find the face in the worker and keep it there for :meth:`build_loaded`.
+        """Find the face in the worker, then build the worker's renderer of it there, fitted as
+        :meth:`~emocast.engines.cpu.CPUEngine.prepare` fits it with ``options`` (:meth:`ready` waits
+        for that).
 
         Args:
             load: the portrait step, :func:`emocast.api.load_portrait` (``load(image, options)``).
@@ -146,13 +148,9 @@ class RenderWorker:
             :class:`~emocast.errors.InputError` included, are raised by ``result``).
         """
         self._loaded = True
-        return self.submit(_load, load, image, options)
-
-    def build_loaded(self, options) -> None:
-        """Start building the worker's renderer of the portrait of :meth:`load_portrait`, fitted as
-        :meth:`~emocast.engines.cpu.CPUEngine.prepare` fits it with ``options`` (after the calls
-        submitted before this one)."""
+        request = self.submit(_load, load, image, options)
         self._built = self.submit(_build_loaded, options)
+        return request
 
     def build(self, image: np.ndarray, rig, rasteriser: str) -> None:
         """Start building the worker's renderer of ``image`` (``uint8 (H, W, 3)`` RGB) and ``rig``
@@ -165,7 +163,7 @@ class RenderWorker:
         return self._loaded
 
     def ready(self) -> None:
-        """Wait until the renderer of :meth:`build` or :meth:`build_loaded` is built."""
+        """Wait until the renderer of :meth:`build` or :meth:`load_portrait` is built."""
         self._built.result()
 
     def frames(self, n: int, motion: tuple[np.ndarray, ...], render_local: Callable[[int], np.ndarray],
@@ -188,12 +186,12 @@ class RenderWorker:
             ``uint8 (H, W, 3)`` RGB frames (each a fresh array).
 
         Raises:
-            RuntimeError: :meth:`build` was not called. What the worker raised, if it failed.
+            RuntimeError: neither :meth:`build` nor :meth:`load_portrait` was called. What the worker raised, if it failed.
         """
         from multiprocessing import shared_memory
 
         if self._built is None:
-            raise RuntimeError("RenderWorker.build or build_loaded must be called before frames")
+            raise RuntimeError("RenderWorker.build or load_portrait must be called before frames")
         H, W = shape
         n_chunks = math.ceil(n / CHUNK_FRAMES)
         self.rendered = 0
