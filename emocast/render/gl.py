@@ -34,9 +34,12 @@ void main() {
 FRAGMENT_SHADER = """
 #version 330
 in vec2 v_disp;
-out vec4 colour;
-void main() { colour = vec4(v_disp, 1.0, 0.0); }  // b = 1: covered
+out vec2 colour;
+void main() { colour = v_disp; }
 """
+
+UNCOVERED = 1e30
+"""Clear value of the displacement's x in the framebuffer: a grid point no triangle covers keeps it."""
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -118,7 +121,7 @@ class GLRaster:
                 self._fbo_obj.release()
                 self._fbo_tex.release()
             cw, ch = max(w, cw), max(h, ch)
-            self._fbo_tex = self.ctx.texture((cw, ch), 4, dtype="f4")
+            self._fbo_tex = self.ctx.texture((cw, ch), 2, dtype="f4")
             self._fbo_obj = self.ctx.framebuffer(color_attachments=[self._fbo_tex])
             self._fbo_size = (cw, ch)
         return self._fbo_obj
@@ -129,7 +132,8 @@ class GLRaster:
 
         The grids are drawn side by side into one framebuffer (one viewport each) and read back in one
         call: on llvmpipe each read waits for the rasteriser to finish, so one read instead of one per
-        grid saves that wait.
+        grid saves that wait. The framebuffer holds the two displacement components only (``RG32F``);
+        points no triangle covers keep the clear value :data:`UNCOVERED`.
 
         Args:
             points: ``(N, 2)`` target vertex positions, pixels.
@@ -143,7 +147,16 @@ class GLRaster:
         """
         ctx = self.ctx
         vertices = np.ascontiguousarray(np.concatenate([points, disp], 1), dtype="f4")
-        indices = np.ascontiguousarray(triangles, dtype="i4").reshape(-1)
+        # Per grid, only the triangles whose bounding box reaches it (in draw order): llvmpipe sets up
+        # every triangle of a draw, even one its viewport clips away entirely.
+        tri_pts = points[triangles]
+        lo, hi = tri_pts.min(1), tri_pts.max(1)
+        subsets = []
+        for ox, oy, step, w, h in grids:
+            x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
+            reach = (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step)
+            subsets.append(triangles[reach])
+        indices = np.ascontiguousarray(np.concatenate(subsets), dtype="i4").reshape(-1)
         vbo, ibo, vao = self._buffers(len(vertices), len(indices))
         vbo.write(vertices.tobytes())
         ibo.write(indices.tobytes())
@@ -153,17 +166,21 @@ class GLRaster:
         fbo.use()
         ctx.disable(ctx.BLEND | ctx.DEPTH_TEST | ctx.CULL_FACE)
         ctx.viewport = (0, 0, total_w, max_h)
-        fbo.clear(0.0, 0.0, 0.0, 0.0, viewport=(0, 0, total_w, max_h))
-        for (ox, oy, step, w, h), x in zip(grids, offsets):
+        fbo.clear(UNCOVERED, 0.0, 0.0, 0.0, viewport=(0, 0, total_w, max_h))
+        first = 0
+        for (ox, oy, step, w, h), x, sub in zip(grids, offsets, subsets):
             self.prog["origin"].value = (float(ox), float(oy))
             self.prog["step"].value = float(step)
             self.prog["size"].value = (float(w), float(h))
             ctx.viewport = (int(x), 0, int(w), int(h))
-            vao.render(mode=ctx.TRIANGLES, vertices=len(indices))
-        atlas = np.frombuffer(fbo.read(viewport=(0, 0, total_w, max_h), components=4, dtype="f4"),
-                              np.float32).reshape(max_h, total_w, 4)
+            if len(sub):
+                vao.render(mode=ctx.TRIANGLES, vertices=3 * len(sub), first=first)
+            first += 3 * len(sub)
+        atlas = np.frombuffer(fbo.read(viewport=(0, 0, total_w, max_h), components=2, dtype="f4"),
+                              np.float32).reshape(max_h, total_w, 2)
         out = []
         for (_, _, _, w, h), x in zip(grids, offsets):
             a = atlas[:int(h), x:x + int(w)]
-            out.append((np.ascontiguousarray(a[..., :2]), a[..., 2] > 0.5))
+            covered = a[..., 0] < 0.5 * UNCOVERED
+            out.append((np.where(covered[..., None], a, np.float32(0)), covered))
         return out
