@@ -12,6 +12,22 @@ from .audio import SAMPLE_RATE
 from .files import check_writable, temp_path_beside
 
 
+SMALL_MACHINE_CORES = 2
+"""Cores at or below which the encoder runs one x264 thread (:func:`encoder_threads`)."""
+
+
+def encoder_threads() -> int:
+    """x264 threads for this process: 1 where it may run on at most :data:`SMALL_MACHINE_CORES` cores, else
+    0 (x264's own choice). On 2 cores the render already fills both, and x264's frame threads there
+    cost 10-20 % more encoder CPU a frame (2.7-2.8 against 3.0-3.5 ms at 512², 300 rendered frames)
+    for the same PSNR."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return 1 if cores <= SMALL_MACHINE_CORES else 0
+
+
 class VideoWriter:
     """Write RGB frames and an audio track to an mp4, atomically.
 
@@ -28,6 +44,7 @@ class VideoWriter:
         crf: x264 constant rate factor (lower is better quality; 18 is visually lossless).
         preset: x264 speed preset (default :data:`PRESET`).
         x264_params: extra x264 settings, ``"key=value:key=value"`` (default :data:`X264_PARAMS`).
+        threads: x264's threads (0: its own choice, about 1.5 a core); default :func:`encoder_threads`.
         threaded: encode in a background thread (frames wait in a queue of :data:`QUEUE_FRAMES`),
             so rendering and encoding use two cores; errors of the encoder surface in :meth:`write`
             or :meth:`close`.
@@ -49,7 +66,7 @@ class VideoWriter:
 
     def __init__(self, path, width: int, height: int, fps: int = 25, audio: np.ndarray | None = None,
                  sr: int = SAMPLE_RATE, crf: int = 18, preset: str | None = None, x264_params: str | None = None,
-                 threaded: bool = True):
+                 threaded: bool = True, threads: int | None = None):
         import av
 
         self.path = check_writable(path)
@@ -65,8 +82,11 @@ class VideoWriter:
         self._v = self._c.add_stream("libx264", rate=self.fps)
         self._v.width, self._v.height = self.enc_w, self.enc_h
         self._v.pix_fmt = "yuv420p"
-        self._v.options = {"crf": str(crf), "preset": preset or self.PRESET,
-                           "x264-params": self.X264_PARAMS if x264_params is None else x264_params}
+        params = self.X264_PARAMS if x264_params is None else x264_params
+        threads = encoder_threads() if threads is None else int(threads)
+        if threads:
+            params = f"{params}:threads={threads}" if params else f"threads={threads}"
+        self._v.options = {"crf": str(crf), "preset": preset or self.PRESET, "x264-params": params}
         self._v.codec_context.time_base = Fraction(1, self.fps)
         self._a = None
         if audio is not None:
