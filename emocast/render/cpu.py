@@ -151,7 +151,9 @@ class CPURenderer:
             upper_teeth, lower_teeth: 0..1 visibility of the teeth rows (:func:`emocast.rig.teeth_rows`).
         """
         tgt = self.landmarks(aus, pose)
-        frame = self.warper.warp(tgt[:N_WARP], image=self.texture.apply(aus), fine_boxes=self._fine_boxes(tgt))
+        layered = self.texture.apply(aus)  # a fresh copy, or the portrait itself when no layer is active
+        frame = self.warper.warp(tgt[:N_WARP], image=layered, fine_boxes=self._fine_boxes(tgt),
+                                 scratch=layered is not self.texture.image)
         self.eyes.draw(frame, tgt)
         draw_mouth(frame, tgt, self.style, self.s, upper_teeth=upper_teeth, lower_teeth=lower_teeth,
                    teeth_light=float(teeth_light(aus)))

@@ -237,20 +237,22 @@ class Warper:
         np.add(dd, self.coords, out=dd)  # displacement -> source coordinates, in place
         return dd[:self.y1 - self.y0, :self.x1 - self.x0]
 
-    def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=()) -> np.ndarray:
+    def warp(self, dst_points: np.ndarray, image: np.ndarray | None = None, fine_boxes=(),
+             scratch: bool = False) -> np.ndarray:
         """Warped copy of the portrait whose control points moved to ``dst_points``.
 
         Args:
             dst_points: ``(N, 2)`` target positions, pixels.
             image: warp this image instead of the portrait (same size).
             fine_boxes: pixel boxes where the map is exact (see :meth:`backward_map`).
+            scratch: ``image`` is the caller's to overwrite: the warp is written into it, not a copy.
 
         Returns:
             ``uint8 (H, W, 3)``; pixels outside the head region are the source's.
         """
         src = self.image if image is None else image
         source_xy = self.backward_map(dst_points, fine_boxes)
-        out = src.copy()
+        out = src if scratch and image is not None else src.copy()
         out[self.y0:self.y1, self.x0:self.x1] = cv2.remap(src, source_xy, None, cv2.INTER_LINEAR,
                                                           borderMode=cv2.BORDER_REFLECT)
         return out
