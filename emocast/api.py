@@ -268,9 +268,9 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
         if portrait.face.n_faces > 1:
             which = "the largest" if portrait.face.index == 0 else "by --face-index"
             report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
-        engine.prepare(portrait, options)
         if worker:
-            engine.share_with(worker)
+            engine.share_with(worker)  # prepare then takes the renderer the worker built
+        engine.prepare(portrait, options)
         for line in engine.notes:
             report.note(line)
         info.timings["face_s"] = time.perf_counter() - t1

@@ -78,20 +78,28 @@ class CPUEngine:
         self.options = options
         self.image = image
         self.rig = FaceRig(face)
-        self.renderer = CPURenderer(image, self.rig)
+        if self.worker is not None and self.worker.loaded:
+            self.renderer = self.worker.renderer()  # built there from the same portrait and options
+        else:
+            self.renderer = CPURenderer(image, self.rig)
+            if self.worker is not None:
+                self.worker.build(image, self.rig, self.renderer.warper.rasteriser)
         from ..render.gl import backend
 
         self.notes = [f"warp rasterised on {'the CPU' if self.renderer.warper.rasteriser == 'cpu' else 'OpenGL'}: "
                       f"{backend()[1]}"]
 
     def share_with(self, worker: RenderWorker) -> None:
-        """Render every other chunk of frames in ``worker`` from now on (:mod:`emocast.engines.workers`);
-        call after :meth:`prepare`, with the same portrait and options as the worker's
-        :meth:`~emocast.engines.workers.RenderWorker.load_portrait` if that was called (the worker then
-        builds its own renderer of them), else the worker is sent this renderer's image and rig. The
-        frames are the same."""
+        """Render every other chunk of frames in ``worker`` (:mod:`emocast.engines.workers`); the frames
+        are the same.
+
+        When the worker holds the portrait (:meth:`~emocast.engines.workers.RenderWorker.load_portrait`,
+        with the portrait and options :meth:`prepare` is given), call this first: :meth:`prepare` then
+        takes a copy of the renderer the worker built rather than build its own. Otherwise the worker is
+        sent this engine's image and rig, by :meth:`prepare` or now if that has run.
+        """
         self.worker = worker
-        if not worker.loaded:
+        if self.rig is not None and not worker.loaded:
             worker.build(self.image, self.rig, self.renderer.warper.rasteriser)
 
     @property
