@@ -60,6 +60,11 @@ class VideoWriter:
     X264_PARAMS = "mbtree=1:rc-lookahead=10"
     """Extra x264 settings: the macroblock tree over a 10-frame look-ahead, as veryfast has it."""
 
+    AAC_CODER = "fast"
+    """FFmpeg AAC encoder's quantisation search. ``fast`` encodes speech in about a third of the default
+    ``twoloop``'s time (12 s at 16 kHz: 68 against 185 ms, all of it after the last frame) for an SNR
+    1.2 dB lower (32.2 against 33.4 dB, decoded against the source), far below what speech needs."""
+
     QUEUE_FRAMES = 8
     """Frames that may wait for the encoder thread (bounded: a slow encoder slows the renderer down
     instead of filling memory)."""
@@ -93,6 +98,7 @@ class VideoWriter:
             self._a = self._c.add_stream("aac", rate=self.sr)
             self._a.layout = "mono"
             self._a.bit_rate = 128000
+            self._a.codec_context.options = {"aac_coder": self.AAC_CODER}
         self.n_frames = 0
         self._closed = False
         self._queue = self._thread = self._error = None
