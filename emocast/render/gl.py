@@ -149,13 +149,14 @@ class GLRaster:
         vertices = np.ascontiguousarray(np.concatenate([points, disp], 1), dtype="f4")
         # Per grid, only the triangles whose bounding box reaches it (in draw order): llvmpipe sets up
         # every triangle of a draw, even one its viewport clips away entirely.
-        tri_pts = points[triangles]
-        lo, hi = tri_pts.min(1), tri_pts.max(1)
-        subsets = []
-        for ox, oy, step, w, h in grids:
-            x1, y1 = ox + (w - 1) * step, oy + (h - 1) * step
-            reach = (hi[:, 0] >= ox - step) & (lo[:, 0] <= x1 + step) & (hi[:, 1] >= oy - step) & (lo[:, 1] <= y1 + step)
-            subsets.append(triangles[reach])
+        t = points[triangles]
+        lo = np.minimum(np.minimum(t[:, 0], t[:, 1]), t[:, 2])
+        hi = np.maximum(np.maximum(t[:, 0], t[:, 1]), t[:, 2])
+        bounds = np.array([(ox - step, oy - step, ox + (w - 1) * step + step, oy + (h - 1) * step + step)
+                           for ox, oy, step, w, h in grids])  # (G, 4): x0, y0, x1, y1 with a step's margin
+        reach = ((hi[:, None, 0] >= bounds[:, 0]) & (lo[:, None, 0] <= bounds[:, 2])
+                 & (hi[:, None, 1] >= bounds[:, 1]) & (lo[:, None, 1] <= bounds[:, 3]))  # (M, G)
+        subsets = [triangles[reach[:, k]] for k in range(len(grids))]
         indices = np.ascontiguousarray(np.concatenate(subsets), dtype="i4").reshape(-1)
         vbo, ibo, vao = self._buffers(len(vertices), len(indices))
         vbo.write(vertices.tobytes())
@@ -180,7 +181,9 @@ class GLRaster:
                               np.float32).reshape(max_h, total_w, 2)
         out = []
         for (_, _, _, w, h), x in zip(grids, offsets):
-            a = atlas[:int(h), x:x + int(w)]
+            a = atlas[:int(h), x:x + int(w)].copy()
             covered = a[..., 0] < 0.5 * UNCOVERED
-            out.append((np.where(covered[..., None], a, np.float32(0)), covered))
+            if not covered.all():
+                a[~covered] = 0.0
+            out.append((a, covered))
         return out

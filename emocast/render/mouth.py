@@ -373,11 +373,10 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
     # rather than running on past them as a grey whisker.
     along = (k.seam_mid_strength + k.seam_corner_gain * rel) * np.clip((1 - rel) / k.seam_end, 0, 1)
     width = max(1, int(round(k.seam_width * s)))
-    q = _SUBPIXEL
-    for i in range(len(mid) - 1):
-        a = float(strength * fade[i:i + 2].mean() * along[i:i + 2].mean())
-        cv2.line(mask, tuple(np.round((mid[i] - [x0, y0]) * q).astype(int)),
-                 tuple(np.round((mid[i + 1] - [x0, y0]) * q).astype(int)), a, width, cv2.LINE_AA, shift=4)
+    ends = np.round((mid - [x0, y0]) * _SUBPIXEL).astype(int).tolist()
+    shade = (strength * (0.5 * (fade[:-1] + fade[1:])) * (0.5 * (along[:-1] + along[1:]))).tolist()
+    for i, a in enumerate(shade):
+        cv2.line(mask, ends[i], ends[i + 1], a, width, cv2.LINE_AA, shift=4)
     mask = cv2.GaussianBlur(mask, (0, 0), max(k.seam_blur_min, k.seam_blur * s))
     # Blend towards black.
     composite(frame, (x0, y0, x1, y1), np.zeros(3, np.float32), k.seam_darkness * mask[..., None])
