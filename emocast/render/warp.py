@@ -200,9 +200,10 @@ class Warper:
         holes = ~cov
         _, labels = cv2.distanceTransformWithLabels(holes.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
                                                     labelType=cv2.DIST_LABEL_PIXEL)
-        gy, gx = np.nonzero(cov)
-        k = labels[holes] - 1
-        out[holes] = out[gy[k], gx[k]]
+        out = np.ascontiguousarray(out)
+        flat = out.reshape(-1, out.shape[-1])  # a view: grid points in raster order
+        covered, hole = np.flatnonzero(cov), np.flatnonzero(holes)
+        flat[hole] = flat[covered[labels.reshape(-1)[hole] - 1]]
         return out
 
     def backward_map(self, dst_points: np.ndarray, fine_boxes=()) -> np.ndarray:
