@@ -540,3 +540,15 @@ def test_warp_mesh_is_the_delaunay_triangulation(renderer):
     ours = delaunay(pts)
     assert len(ours) > 1000
     assert {tuple(sorted(t)) for t in ours.tolist()} == {tuple(sorted(t)) for t in Delaunay(pts).simplices.tolist()}
+
+
+def test_warp_outside_the_moving_box_is_the_portrait(renderer):
+    """Resampling only the moving triangles' box gives the frame a remap of the whole head region gives."""
+    w = renderer.warper
+    tgt = renderer.landmarks(_aus(AU12=1.0, AU26=0.6), np.array([6.0, 3.0, 2.0]))[:N_WARP]
+    x0, y0, x1, y1 = w.moving_box(tgt)
+    assert (x1 - x0) * (y1 - y0) < (w.x1 - w.x0) * (w.y1 - w.y0)
+    full = renderer.image.copy()
+    full[w.y0:w.y1, w.x0:w.x1] = cv2.remap(renderer.image, w.backward_map(tgt), None, cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_REFLECT)
+    np.testing.assert_array_equal(w.warp(tgt), full)

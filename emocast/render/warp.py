@@ -254,6 +254,29 @@ class Warper:
         src = self.image if image is None else image
         source_xy = self.backward_map(dst_points, fine_boxes)
         out = src if scratch and image is not None else src.copy()
-        out[self.y0:self.y1, self.x0:self.x1] = cv2.remap(src, source_xy, None, cv2.INTER_LINEAR,
-                                                          borderMode=cv2.BORDER_REFLECT)
+        x0, y0, x1, y1 = self.moving_box(dst_points)
+        out[y0:y1, x0:x1] = cv2.remap(src, source_xy[y0 - self.y0:y1 - self.y0, x0 - self.x0:x1 - self.x0], None,
+                                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         return out
+
+    MOVING_MARGIN_STEPS = 5
+    """Coarse-grid steps the map's displacement may reach past the triangles that move: 3 for the
+    Gaussian smoothing (sigma 0.7 steps, OpenCV's 7-tap kernel), 1 for the linear upsampling, 1 to spare."""
+
+    def moving_box(self, dst_points: np.ndarray) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` pixels (end exclusive) within the head region outside which the map of
+        :meth:`backward_map` is the identity: the triangles with a vertex that moves, at their target
+        positions, plus :data:`MOVING_MARGIN_STEPS` grid steps. There the warp is a copy of the source
+        (the anchors around the head never move), so :meth:`warp` resamples only inside.
+        """
+        moving = np.any(dst_points != self.src[:len(dst_points)], axis=1)
+        tris = self.tris[np.concatenate([moving, np.zeros(len(self.anchors), bool)])[self.tris].any(1)]
+        if len(tris) == 0:
+            return self.x0, self.y0, self.x0, self.y0
+        used = np.zeros(len(self.src), bool)
+        used[tris] = True
+        pts = np.concatenate([dst_points, self.anchors])[used]
+        m = self.MOVING_MARGIN_STEPS * self.step
+        (bx0, by0), (bx1, by1) = np.floor(pts.min(0) - m), np.ceil(pts.max(0) + m) + 1
+        return (int(np.clip(bx0, self.x0, self.x1)), int(np.clip(by0, self.y0, self.y1)),
+                int(np.clip(bx1, self.x0, self.x1)), int(np.clip(by1, self.y0, self.y1)))
