@@ -146,8 +146,9 @@ workers.RenderWorker.close = close_and_measure
 from emocast.cli import main
 rc = main(sys.argv[1:])
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")]
-print("VmHWM", sum(hwm + peaks), file=sys.stderr)
-sys.exit(rc)
+print("VmHWM", sum(hwm + peaks), file=sys.stderr, flush=True)
+import os
+os._exit(rc)  # as the emocast executable ends a generate (emocast.cli.run)
 """
 
 
