@@ -30,9 +30,11 @@ AHEAD_CHUNKS = 2
 (held in memory until their turn)."""
 
 
-RASTER_THREADS = 1
-"""Threads of Mesa's llvmpipe rasteriser in each of the two processes (``LP_NUM_THREADS``, unless set):
-one each measured 5-10 % faster end to end on 2 cores than its default of one a core."""
+RASTER_THREADS = 0
+"""Threads of Mesa's llvmpipe rasteriser in each of the two processes (``LP_NUM_THREADS``, unless set).
+0 rasterises in the drawing thread itself: the warp's draw and read-back took 0.97-1.15 ms a frame
+against 1.24-1.37 ms with one rasteriser thread (Aragaki 512), and llvmpipe's default of one a core
+contends with the other process (5-10 % slower end to end than one)."""
 
 
 def available_cores() -> int:
@@ -86,8 +88,8 @@ class RenderWorker:
         import sys
         import threading
 
-        # Two processes on two cores: one rasteriser thread each (Mesa's llvmpipe starts one a core, which
-        # then contend); read when this process makes its first OpenGL context, and by the worker.
+        # Two processes on two cores: no rasteriser threads of their own (Mesa's llvmpipe starts one a core,
+        # which then contend); read when this process makes its first OpenGL context, and by the worker.
         os.environ.setdefault("LP_NUM_THREADS", str(RASTER_THREADS))
         here, there = multiprocessing.Pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
