@@ -198,7 +198,12 @@ def test_cli_stats_validate_preview(stills, tmp_path):
     r = emocast("dataset", "stats", root, "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
-    assert s["clips"] == 3 and s["identities"] == 2 and s["emotions"]["happy"]["clips"] == 1
+    assert s["clips"] == 3 and s["identities"] == 2
+    # The counts per emotion are the manifest's labels (hallo_7's faint smile sits at the FER labeller's
+    # happy/neutral boundary, so which side it falls on is not this test's business).
+    labels = [m["emotion"]["label"] for m in read_manifest(root) if m["status"] == "ok"]
+    assert labels.count("happy") >= 1 and labels.count("sad") == 1
+    assert {e: v["clips"] for e, v in s["emotions"].items() if v["clips"]} == {e: labels.count(e) for e in set(labels)}
     assert emocast("dataset", "validate", root, "-q").returncode == 0
     sheet = tmp_path / "sheet.png"
     r = emocast("dataset", "preview", root, "-o", sheet)
