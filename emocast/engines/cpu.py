@@ -52,7 +52,8 @@ class CPUEngine:
     """The default engine (:class:`emocast.engines.Engine`): no GPU, no downloads.
 
     ``prepare`` fits the portrait to the output size, builds its :class:`~emocast.rig.FaceRig` and the
-    :class:`~emocast.render.CPURenderer`; ``frames`` decides the expression gain on the rig
+    :class:`~emocast.render.CPURenderer` (or takes a copy of the one a render worker built, see
+    :meth:`share_with`); ``frames`` decides the expression gain on the rig
     (the displacement budget), composes the motion (:func:`emocast.motion.compose`) and renders it.
     """
 
