@@ -31,7 +31,8 @@ AHEAD_CHUNKS = 2
 
 
 RASTER_THREADS = 0
-"""Threads of Mesa's llvmpipe rasteriser in each of the two processes (``LP_NUM_THREADS``, unless set).
+"""Threads of Mesa's llvmpipe rasteriser in each of the two processes (``LP_NUM_THREADS`` unless that is
+set; :func:`emocast.render.gl.set_raster_threads`).
 0 rasterises in the drawing thread itself: the warp's draw and read-back took 0.97-1.15 ms a frame
 against 1.24-1.37 ms with one rasteriser thread (Aragaki 512), and llvmpipe's default of one a core
 contends with the other process (5-10 % slower end to end than one)."""
@@ -88,11 +89,14 @@ class RenderWorker:
         import sys
         import threading
 
+        from ..render.gl import set_raster_threads
+
         # Two processes on two cores: no rasteriser threads of their own (Mesa's llvmpipe starts one a core,
-        # which then contend); read when this process makes its first OpenGL context, and by the worker.
-        os.environ.setdefault("LP_NUM_THREADS", str(RASTER_THREADS))
+        # which then contend), here for this process's first OpenGL context and in the worker's environment.
+        set_raster_threads(RASTER_THREADS)
         here, there = multiprocessing.Pipe()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        env.setdefault("LP_NUM_THREADS", str(RASTER_THREADS))
         self._proc = subprocess.Popen([sys.executable, "-m", __name__, str(there.fileno())],
                                       pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, env=env)
         there.close()

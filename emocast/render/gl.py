@@ -46,10 +46,28 @@ _lock = threading.Lock()
 _status: dict = {}
 
 
+_raster_threads: list = [None]
+
+
+def set_raster_threads(n: int | None) -> None:
+    """Rasteriser threads of Mesa's llvmpipe for this process's OpenGL context: ``LP_NUM_THREADS`` is
+    set to ``n`` while the context is made (0: draw in the calling thread; ``None``: llvmpipe's default of
+    one a core), and only then, so the process's environment is left as it was. Has no effect once a
+    context exists, or where ``LP_NUM_THREADS`` is set already."""
+    _raster_threads[0] = n
+
+
 def _make_context():
     import moderngl
 
-    return moderngl.create_context(standalone=True, backend="egl")
+    n = _raster_threads[0]
+    if n is None or "LP_NUM_THREADS" in os.environ:
+        return moderngl.create_context(standalone=True, backend="egl")
+    os.environ["LP_NUM_THREADS"] = str(int(n))  # llvmpipe reads it when its screen is made
+    try:
+        return moderngl.create_context(standalone=True, backend="egl")
+    finally:
+        del os.environ["LP_NUM_THREADS"]
 
 
 def backend() -> tuple[str, str]:
