@@ -38,16 +38,10 @@ against 1.24-1.37 ms with one rasteriser thread (Aragaki 512), and llvmpipe's de
 contends with the other process (5-10 % slower end to end than one)."""
 
 
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def default_processes() -> int:
     """Processes that render by default: 2 where at least two cores are free to this process, else 1."""
+    from ..media.video import available_cores
+
     return 2 if available_cores() >= 2 else 1
 
 

@@ -16,16 +16,20 @@ SMALL_MACHINE_CORES = 2
 """Cores at or below which the encoder runs one x264 thread (:func:`encoder_threads`)."""
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def encoder_threads() -> int:
     """x264 threads for this process: 1 where it may run on at most :data:`SMALL_MACHINE_CORES` cores, else
     0 (x264's own choice). On 2 cores the render already fills both, and x264's frame threads there
     cost 10-20 % more encoder CPU a frame (2.7-2.8 against 3.0-3.5 ms at 512², 300 rendered frames)
     for the same PSNR."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return 1 if cores <= SMALL_MACHINE_CORES else 0
+    return 1 if available_cores() <= SMALL_MACHINE_CORES else 0
 
 
 class VideoWriter:
