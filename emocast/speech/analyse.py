@@ -31,57 +31,38 @@ class SpeechAnalysis:
     hop_s: float = 0.01
 
 
-def find_phones(wav: np.ndarray, transcript: str | None = None, sr: int = 16000) -> tuple[list[Phone], str]:
-    """Phone timings of speech without given ones: forced alignment of ``transcript`` (pocketsphinx)
-    when there is one and it fits, else phone-loop recognition of the audio (any language).
-
-    Args:
-        wav: ``float32 (n,)`` mono waveform at 16 kHz.
-        transcript: the words spoken, if known (English).
-        sr: sample rate in Hz (16000).
-
-    Returns:
-        ``(phones, source)``: ARPAbet phones with start/end in seconds, and ``"aligned"`` or
-        ``"acoustic"`` (:attr:`SpeechAnalysis.phone_source`).
-    """
-    if transcript:
-        from .align import align
-
-        phones = align(wav, transcript, sr)
-        if phones is not None:
-            return phones, "aligned"
-    from .recognise import recognise_phones
-
-    return recognise_phones(wav, sr), "acoustic"
-
-
 def analyse(wav: np.ndarray, transcript: str | None = None, sr: int = 16000,
-            phones: list[Phone] | None = None, phone_source: str = "tts") -> SpeechAnalysis:
+            phones: list[Phone] | None = None) -> SpeechAnalysis:
     """Analyse speech for lip sync.
 
-    Phones come from, in order of preference: ``phones`` given by the caller (TTS, or
-    :func:`find_phones` run elsewhere), else :func:`find_phones` (forced alignment of ``transcript``,
-    or phone-loop recognition of the audio). Phones that were not given exactly (any source but
-    ``"tts"``) outside voice activity are turned into silence so the mouth closes in pauses.
+    Phones come from, in order of preference: ``phones`` given by the caller (TTS), forced alignment
+    of ``transcript`` (pocketsphinx), or phone-loop recognition of the audio (any language).
+    Phones outside voice activity are turned into silence so the mouth closes in pauses.
 
     Args:
         wav: ``float32 (n,)`` mono waveform at 16 kHz.
         transcript: the words spoken, if known (English).
         sr: sample rate in Hz (16000).
-        phones: phone timings, e.g. exact ones from :func:`emocast.speech.tts.synthesize`.
-        phone_source: where given ``phones`` came from (:attr:`SpeechAnalysis.phone_source`).
+        phones: exact phone timings, e.g. from :func:`emocast.speech.tts.synthesize`.
 
     Returns:
         :class:`SpeechAnalysis`.
     """
     from .vad import speech_segments
 
+    source = "tts"
+    if phones is None and transcript:
+        from .align import align
+
+        phones, source = align(wav, transcript, sr), "aligned"
     if phones is None:
-        phones, phone_source = find_phones(wav, transcript, sr)
+        from .recognise import recognise_phones
+
+        phones, source = recognise_phones(wav, sr), "acoustic"
     segs = speech_segments(wav, sr)
-    if phone_source != "tts":
+    if source != "tts":
         phones = _silence_outside(phones, segs)
-    return SpeechAnalysis(phones=phones, phone_source=phone_source, envelope=envelope_100hz(wav, sr), speech=segs,
+    return SpeechAnalysis(phones=phones, phone_source=source, envelope=envelope_100hz(wav, sr), speech=segs,
                           duration=len(wav) / sr)
 
 
