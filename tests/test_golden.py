@@ -4,12 +4,16 @@ The astronaut speaks one eSpeak NG sentence in four emotions; every frame handed
 hashed (SHA-256 of the raw RGB bytes) and summarised (mean grey level of each cell of a 16x16 grid).
 The stored render is the CPU rasteriser's (``EMOCAST_RASTER=cpu``).
 
-- CPU rasteriser, and the inputs this machine computes are the ones stored (the face stage's
-  landmarks and the TTS waveform hash the same): every frame must be **byte-identical**.
-- On a machine whose float kernels differ (a different CPU's SIMD path in MediaPipe's TFLite), the
-  landmarks move by a fraction of a pixel; and the OpenGL rasteriser covers triangle edges by its
-  own rule and interpolates in float32. Then the grid means must agree within
-  :data:`GRID_TOLERANCE` grey levels, which a change of the drawing would exceed.
+By default, on any machine and either rasteriser, the grid means must agree within
+:data:`GRID_TOLERANCE` grey levels: a different CPU's float kernels (SIMD paths in MediaPipe's TFLite,
+OpenCV or NumPy) move a landmark or a pixel's rounding by a fraction, and the OpenGL rasteriser covers
+triangle edges by its own rule and interpolates in float32, but a change of the drawing (the mouth, a
+layer's shade, the motion) moves a cell by more than that.
+
+``EMOCAST_GOLDEN_EXACT=1`` asks for more, for refactors meant to change nothing: with the CPU
+rasteriser and inputs that hash as stored (the face stage's landmarks, the TTS waveform), every frame
+must be **byte-identical**. That only holds on a machine whose float kernels match the one that
+recorded the render, so it is opt-in.
 
 ``EMOCAST_UPDATE_GOLDEN=1 pytest tests/test_golden.py`` rewrites the stored file after an intended
 change of the pictures (say why in the commit).
@@ -101,14 +105,19 @@ def test_cpu_engine_frames_match_the_golden_render(astronaut_png, rendered):
     gold = json.loads(GOLDEN.read_text())
     for e in EMOTIONS:
         assert len(now["videos"][e]["sha256"]) == len(gold["videos"][e]["sha256"]), e
-    if now["inputs"] == gold["inputs"] and rasteriser == "cpu":
+    if os.environ.get("EMOCAST_GOLDEN_EXACT") and rasteriser == "cpu":
+        assert now["inputs"] == gold["inputs"], (
+            f"EMOCAST_GOLDEN_EXACT: this machine's inputs differ from the stored ones ({now['inputs']} vs "
+            f"{gold['inputs']}), so byte identity cannot hold here")
         for e in EMOTIONS:
             bad = [i for i, (a, b) in enumerate(zip(now["videos"][e]["sha256"], gold["videos"][e]["sha256"])) if a != b]
             assert not bad, f"{e}: frames {bad[:10]} differ from the golden render (of {len(gold['videos'][e]['sha256'])})"
-    else:
-        for e in EMOTIONS:
-            diff = np.abs(np.array(now["videos"][e]["grid"]) - np.array(gold["videos"][e]["grid"]))
-            assert diff.max() <= GRID_TOLERANCE, f"{e}: grid means differ by up to {diff.max():.2f} grey levels"
+    for e in EMOTIONS:
+        diff = np.abs(np.array(now["videos"][e]["grid"]) - np.array(gold["videos"][e]["grid"]))
+        worst = np.unravel_index(np.argmax(diff), diff.shape)
+        assert diff.max() <= GRID_TOLERANCE, (
+            f"{e}: grid means differ by up to {diff.max():.2f} grey levels (frame {worst[0]}, cell {worst[1]}); "
+            f"tolerance {GRID_TOLERANCE}")
 
 
 def test_golden_render_shows_the_emotions(rendered):
