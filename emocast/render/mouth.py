@@ -18,6 +18,7 @@ import numpy as np
 from ..face import topology as T
 from ..face.model import skin_colour
 from .curves import pchip
+from .grain import Grain, chroma_scale, grain_sigma, to_palette
 from .raster import clip_box, composite, polygon_mask
 from .sharpness import edge_blur_sigma
 
@@ -77,11 +78,12 @@ class MouthConfig:
     """Opening height (iu) at which the mouth counts as fully open (``open_frac`` = 1)."""
 
     # Back of the mouth.
-    cavity_shade: float = 0.35
-    """Cavity brightness (share of its colour) of a barely open mouth."""
+    cavity_shade: float = 0.5
+    """Cavity brightness (share of its colour) of a barely open mouth (0.35 read as a flat black hole to
+    blind raters, issue "Faces that look filmed")."""
     cavity_shade_open: float = 0.3
     """Cavity brightness added at a fully open mouth (unitless): the darkness lifts as the mouth opens wider."""
-    cavity_depth: float = 0.55
+    cavity_depth: float = 0.45
     """Darkening (share) of the cavity's deepest point, mid-mouth, halfway between the lips."""
 
     # Tongue.
@@ -97,6 +99,9 @@ class MouthConfig:
     """Half-width of the tongue as a share of the mouth's half-width (unitless)."""
     tongue_max: float = 0.45
     """Most of the opening (share of its height above the lower lip) the tongue fills in any column."""
+    tongue_soft: float = 0.015
+    """Width (iu) of the tongue's top edge, where it turns away from the light into the cavity (a
+    one-pixel edge read as a pasted pink lozenge)."""
     tongue_edge: float = 0.4
     """Exponent of the tongue's fade towards its sides (unitless; < 1: a body with soft but full sides)."""
     tongue_sheen: float = 0.95
@@ -258,6 +263,8 @@ class MouthStyle:
         blur: Gaussian sigma (pixels) of the portrait's own blur around the face
             (:func:`emocast.render.sharpness.edge_blur_sigma`); the interior is drawn that soft, so that
             it does not look pasted onto an upscaled or soft photo.
+        grain: the portrait's grain (:class:`emocast.render.grain.Grain`), added to the interior so it
+            is no smoother than the photo; ``None`` adds none.
     """
 
     teeth: np.ndarray
@@ -266,11 +273,13 @@ class MouthStyle:
     light: float
     lip_line: float = 0.0
     blur: float = 0.0
+    grain: Grain | None = None
 
     @classmethod
     def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray, config: MouthConfig = MOUTH) -> "MouthStyle":
-        """Pick colours from the portrait's skin and lips so the interior matches its lighting, and
-        measure its blur over the face."""
+        """Pick colours from the portrait's skin so the interior matches its lighting and palette (a
+        black-and-white photo gets a grey interior, :func:`emocast.render.grain.to_palette`), and measure
+        its blur and grain over the face."""
         k = config
         skin = skin_colour(image, landmarks)
         lum = float(skin @ np.array(k.luma))
@@ -280,10 +289,14 @@ class MouthStyle:
                         * (k.teeth_tint_floor + k.teeth_tint_gain * tint), 0, 255)
         cavity = np.array(k.cavity_rgb) * (k.interior_light_floor + k.interior_light_gain * light)
         tongue = np.array(k.tongue_rgb) * (k.interior_light_floor + k.interior_light_gain * light)
+        chroma = chroma_scale(image, landmarks)
+        teeth, cavity, tongue = (to_palette(c, chroma) for c in (teeth, cavity, tongue))
         x0, y0 = np.floor(landmarks[:, :2].min(0)).astype(int)
         x1, y1 = np.ceil(landmarks[:, :2].max(0)).astype(int)
+        blur = edge_blur_sigma(image, (x0, y0, x1 + 1, y1 + 1))
+        interocular = float(np.linalg.norm(landmarks[T.RIGHT_IRIS_CENTRE, :2] - landmarks[T.LEFT_IRIS_CENTRE, :2]))
         return cls(teeth=teeth.astype(np.float32), cavity=cavity.astype(np.float32), tongue=tongue.astype(np.float32),
-                   light=light, blur=edge_blur_sigma(image, (x0, y0, x1 + 1, y1 + 1)))
+                   light=light, blur=blur, grain=Grain(grain_sigma(image, landmarks, interocular), blur))
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -452,7 +465,8 @@ def _tongue(img: np.ndarray, o: _Opening, style: MouthStyle, open_frac: float, s
     t_top = floor - open_h.max() * (k.tongue_dome + k.tongue_dome_open * open_frac) \
         * np.clip(1.0 - (rel / k.tongue_half_width) ** 2, 0, 1)
     t_top = np.maximum(t_top, yl - open_h * k.tongue_max)
-    tongue = _smooth(ys - t_top) * np.clip(1.0 - np.abs(rel) / k.tongue_half_width, 0, 1) ** k.tongue_edge
+    soft = max(1.0, k.tongue_soft * s)
+    tongue = np.clip((ys - t_top) / soft + 0.5, 0, 1) * np.clip(1.0 - np.abs(rel) / k.tongue_half_width, 0, 1) ** k.tongue_edge
     # Lit on top (a soft sheen), darker towards the back and the throat.
     t_shade = k.tongue_sheen - k.tongue_back * np.clip((ys - t_top) / (k.tongue_back_depth * s), 0, 1)
     a = tongue[..., None] * min(1.0, (open_frac - k.tongue_from) * k.tongue_fade)
@@ -522,15 +536,16 @@ def _teeth(img: np.ndarray, o: _Opening, style: MouthStyle, s: float, upper_teet
 
 def _paint(frame: np.ndarray, o: _Opening, img: np.ndarray, style: MouthStyle, soft: bool) -> None:
     """Composite the interior ``img`` into ``frame`` over the opening, as soft as the photo when ``soft``."""
+    grain = style.grain.add if style.grain is not None else (lambda c, box: c)
     if not soft:
-        composite(frame, o.box, img, o.inside[..., None])
+        composite(frame, o.box, grain(img, o.box), o.inside[..., None])
         return
     # As soft as the photo: the interior is blurred with the portrait's own blur, as its camera (or
     # upscaling) would have blurred a real mouth, as a layer (colour premultiplied by coverage, both
     # blurred) so that nothing of the warped frame underneath shows through it.
     a = cv2.GaussianBlur(o.inside, (0, 0), style.blur)[..., None]
     colour = cv2.GaussianBlur(img * o.inside[..., None], (0, 0), style.blur) / np.maximum(a, 1e-4)
-    composite(frame, o.box, colour, a)
+    composite(frame, o.box, grain(colour, o.box), a)
 
 
 def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
