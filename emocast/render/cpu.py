@@ -1,6 +1,8 @@
 """The CPU renderer: FaceMotion -> target landmarks -> mesh warp of the portrait + mouth interior."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -25,53 +27,169 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return Rz @ Ry @ Rx
 
 
-def fill_open_mouth(image: np.ndarray, face: FaceModel) -> np.ndarray:
-    """The portrait with its own open mouth (teeth, darkness) inpainted in lip colour.
+@dataclass(frozen=True)
+class FillConfig:
+    """Constants of :func:`fill_open_mouth` (lengths in iu, interocular units)."""
+
+    closed_gap_px: float = 1.0
+    """Mean inner-lip gap (px) below which the portrait's mouth counts as closed."""
+    smile_au12: float = 0.2
+    """Estimated AU12 from which a closed smile's corner creases are filled too."""
+    band: float = 0.04
+    """How far (iu) past the landmarks' inner lip contour teeth and shadow are looked for: teeth often
+    reach past it on an open smile."""
+    lip_percentiles: tuple[float, float] = (10.0, 90.0)
+    """Percentiles of the lip body's luminance that bound "lip": darker is shadow, brighter is teeth."""
+    lip_margin: float = 6.0
+    """Grey levels beyond those percentiles before a pixel counts as shadow or teeth."""
+    teeth_max_saturation: int = 90
+    """Most HSV saturation (0-255) of a tooth pixel in a colour portrait (lips are redder)."""
+    crease_reach: float = 0.03
+    """How far (iu) past each outer mouth corner the corner crease is filled."""
+    crease_width: float = 0.03
+    """Width (iu) of the filled corner crease."""
+    dilate: float = 0.012
+    """Radius (iu) by which the filled region grows (its anti-aliased edge)."""
+    smooth_columns: int = 7
+    """Columns (px) over which the opening's top and bottom edges are averaged before the lips are
+    stretched over it (odd)."""
+    feather_px: float = 1.0
+    """Blur sigma (px) of the filled region's edge, so the fill fades into the lips around it."""
+    feather_along: float = 3.0
+    """Factor on that blur along the mouth (x), where the stretched lips end at the corners."""
+
+
+FILL = FillConfig()
+"""The default constants of :func:`fill_open_mouth`."""
+
+
+def _opening_mask(image: np.ndarray, p: np.ndarray, s: float, k: FillConfig) -> np.ndarray:
+    """``uint8 (H, W)`` 255 over the portrait's mouth opening: inside the inner lip contour, and the teeth
+    and shadow next to it (pixels beyond the lip body's own luminance range, in a band around that
+    contour, within the outer lip contour)."""
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(mask, [np.round(p[T.LIPS_INNER_RING]).astype(np.int32)], 255)
+    outer = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(outer, [np.round(p[T.LIPS_OUTER_RING]).astype(np.int32)], 255)
+    r = max(1, int(round(k.band * s)))
+    band = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    band = (band > 0) & (outer > 0)
+    body = (outer > 0) & ~band  # the lips themselves
+    lum = image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    if body.sum() < 8:
+        return mask
+    lo, hi = np.percentile(lum[body], k.lip_percentiles)
+    sat = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[..., 1]
+    teeth = (lum > hi + k.lip_margin) & (sat < k.teeth_max_saturation)
+    dark = lum < lo - k.lip_margin
+    mask[band & (teeth | dark)] = 255
+    return mask
+
+
+def _stretch_lips(image: np.ndarray, mask: np.ndarray, p: np.ndarray, k: FillConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Close the opening in ``mask`` with the lips stretched over it.
+
+    In each column the upper lip, from its outer contour down to the top of the opening, is stretched
+    down to the opening's middle, and the lower lip likewise up: the lips meet with their own texture,
+    grain and colour (a black-and-white photo stays so), and their dark inner edges meet in a lip line.
+    Columns with no lip above or below (past the corners) take the pixels beside the opening, mirrored.
+
+    Returns:
+        ``(stretched, alpha)``: ``uint8 (H, W, 3)`` and ``float32 (H, W)`` 0..1, where to use it.
+    """
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    alpha = np.zeros((h, w), np.float32)
+    if ys.size == 0:
+        return image, alpha
+    x0, x1 = int(xs.min()), int(xs.max()) + 1
+    top = np.full(w, h, np.float64)
+    bottom = np.full(w, -1, np.float64)
+    np.minimum.at(top, xs, ys)
+    np.maximum.at(bottom, xs, ys)
+    cols = np.arange(x0, x1)
+    t, b = top[x0:x1], bottom[x0:x1]
+    has = b >= t
+    t = np.interp(cols, cols[has], t[has])
+    b = np.interp(cols, cols[has], b[has]) + 1.0
+    # Opening edges smoothed along the mouth, so the stretch has no column-to-column steps.
+    ker = np.ones(k.smooth_columns) / k.smooth_columns
+    pad = k.smooth_columns // 2
+    t = np.convolve(np.pad(t, pad, mode="edge"), ker, "valid")
+    b = np.convolve(np.pad(b, pad, mode="edge"), ker, "valid")
+    xc = cols + 0.5
+    up = p[T.LIPS_OUTER_UPPER]
+    lo = p[T.LIPS_OUTER_LOWER]
+    ou = np.interp(xc, *_sorted_xy(up), left=np.nan, right=np.nan)
+    ol = np.interp(xc, *_sorted_xy(lo), left=np.nan, right=np.nan)
+    mid = 0.5 * (t + b)
+    ou = np.where(np.isfinite(ou) & (ou < t - 1.0), ou, 2 * t - mid)  # no lip above: mirror instead
+    ol = np.where(np.isfinite(ol) & (ol > b + 1.0), ol, 2 * b - mid)
+    y0, y1 = max(0, int(np.floor(ou.min()))), min(h, int(np.ceil(ol.max())) + 1)
+    yy = (np.arange(y0, y1) + 0.5)[:, None]
+    upper = ou + (yy - ou) * (t - ou) / np.maximum(mid - ou, 1e-3)
+    lower = ol - (ol - yy) * (ol - b) / np.maximum(ol - mid, 1e-3)
+    src_y = np.where(yy <= mid, upper, lower)
+    inside = (yy >= ou) & (yy <= ol)
+    src_y = np.where(inside, src_y, yy) - 0.5
+    src_x = np.broadcast_to(cols[None, :].astype(np.float64), src_y.shape)
+    patch = cv2.remap(image, src_x.astype(np.float32), src_y.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE)
+    out = image.copy()
+    out[y0:y1, x0:x1] = patch
+    # Used over the lips of every column the opening reaches, fading out along the mouth at its ends.
+    reach = cv2.dilate(mask, np.ones((1, 2 * pad + 1), np.uint8))[y0:y1, x0:x1] > 0
+    alpha[y0:y1, x0:x1] = (inside & reach.any(0)[None, :]).astype(np.float32)
+    return out, alpha
+
+
+def _sorted_xy(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    o = np.argsort(pts[:, 0])
+    return pts[o, 0], pts[o, 1]
+
+
+def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FILL) -> np.ndarray:
+    """The portrait with its own open mouth (teeth, darkness) closed by its own lips.
 
     The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
-    two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles.
-    Filling the opening (OpenCV's Telea inpainting, from the lips around it), with every tooth-bright or
-    shadow-dark pixel within the outer lip contour, removes them; the mouth interior of each frame is
-    drawn afresh by :func:`emocast.render.mouth.draw_mouth`.
+    two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles, and
+    a flat inpainted fill there read as a pasted pink (or, on a black-and-white photo, grey) lozenge.
+    Each column of the opening (:func:`_opening_mask`, with the dark creases at the corners of a smile)
+    is closed by the lips above and below it, stretched to meet in its middle
+    (:func:`_stretch_lips`), blended in over a feathered edge; the mouth interior of each frame is drawn
+    afresh by :func:`emocast.render.mouth.draw_mouth`, and the seam between the lips by
+    :func:`emocast.render.mouth.draw_lip_line`.
 
     Args:
         image: ``uint8 (H, W, 3)`` RGB portrait.
         face: its :class:`FaceModel`.
+        config: the constants.
 
     Returns:
         ``uint8 (H, W, 3)``: a filled copy, or ``image`` itself when the mouth is closed.
     """
+    k = config
     p = face.points
     s = face.interocular
     gap = float(np.mean(p[T.LIPS_INNER_LOWER[1:-1], 1] - p[T.LIPS_INNER_UPPER[1:-1], 1]))
     smile = face.expression.get("AU12", 0.0)
-    if gap < 1.0 and smile < 0.2:
+    if gap < k.closed_gap_px and smile < k.smile_au12:
         return image
-    mask = np.zeros(image.shape[:2], np.uint8)
-    if gap >= 1.0:
-        cv2.fillPoly(mask, [np.round(p[T.LIPS_INNER_RING]).astype(np.int32)], 255)
-        # Teeth often reach past the landmarks' inner lip contour: take every bright, unsaturated
-        # (tooth-coloured) pixel inside the outer lip contour too.
-        ring = np.round(p[T.LIPS_OUTER_RING]).astype(np.int32)
-        x, y, w, h = cv2.boundingRect(ring)
-        inside = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(inside, [ring - [x, y]], 255)
-        inside = inside > 0
-        hsv = cv2.cvtColor(np.ascontiguousarray(image[y:y + h, x:x + w]), cv2.COLOR_RGB2HSV)
-        v_ref = float(np.median(hsv[..., 2][inside]))
-        teeth = inside & (hsv[..., 2] > v_ref * 1.1) & (hsv[..., 1] < 90)
-        # ... and every dark one: the shadowed corners of an open smile (the buccal corridor) lie outside
-        # the inner contour too, and closing the mouth folded them into brown hooks at the corners.
-        dark = inside & (hsv[..., 2] < v_ref * 0.7)
-        mask[y:y + h, x:x + w][teeth | dark] = 255
+    mask = _opening_mask(image, p, s, k) if gap >= k.closed_gap_px else np.zeros(image.shape[:2], np.uint8)
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):
-        a, b = p[inner_c], p[outer] + (p[outer] - p[inner_c]) / max(np.linalg.norm(p[outer] - p[inner_c]), 1e-6) * 0.03 * s
-        cv2.line(mask, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 255, max(1, int(round(0.03 * s))))
-    r = max(1, int(round(0.012 * s)))
+        a = p[inner_c]
+        b = p[outer] + (p[outer] - p[inner_c]) / max(np.linalg.norm(p[outer] - p[inner_c]), 1e-6) * k.crease_reach * s
+        cv2.line(mask, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 255,
+                 max(1, int(round(k.crease_width * s))))
+    r = max(1, int(round(k.dilate * s)))
     mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return cv2.inpaint(image, mask, max(2, 2 * r), cv2.INPAINT_TELEA)
+    stretched, alpha = _stretch_lips(image, mask, p, k)
+    alpha = np.maximum(mask.astype(np.float32) / 255.0, alpha)
+    alpha = np.maximum(alpha, cv2.GaussianBlur(alpha, (0, 0), sigmaX=k.feather_along * k.feather_px, sigmaY=k.feather_px))[..., None]
+    return np.clip(image * (1 - alpha) + stretched * alpha + 0.5, 0, 255).astype(np.uint8)
 
 
 class CPURenderer:
