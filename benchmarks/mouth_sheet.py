@@ -44,7 +44,12 @@ def row(path: str, grey: bool, size: int, zoom: int, emotion: str) -> list[np.nd
     from emocast.render import CPURenderer
     from emocast.rig import AU_INDEX, AU_NAMES, teeth_rows
 
-    img = load_image(path)
+    if path.startswith("builtin:"):  # a skimage.data image, e.g. builtin:astronaut (an open smile)
+        import skimage.data
+
+        img = np.ascontiguousarray(getattr(skimage.data, path.split(":", 1)[1])())
+    else:
+        img = load_image(path)
     if grey:
         img = np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None], 3, -1)
     img, face = fit_portrait(img, analyse(img), size)

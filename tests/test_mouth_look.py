@@ -111,3 +111,27 @@ def test_the_mouth_interior_has_the_portraits_grain(astronaut, name):
     local = np.sqrt(cv2.blur(detail ** 2, (5, 5)))[inner]
     assert np.median(local) >= 0.5 * sigma, (np.median(local), sigma)
     assert np.mean(local < 0.1 * sigma) < 0.05, "flat patches in the mouth interior"
+
+
+def test_a_portrait_showing_teeth_keeps_its_own_teeth(astronaut):
+    """Her teeth show in the portrait. The mouth drawn into her closed (filled) portrait at her own
+    landmarks, the same opening, shows her teeth again: it correlates with the portrait there far
+    better than the drawn teeth model does."""
+    import dataclasses
+
+    from emocast.render.mouth import draw_mouth
+
+    img, face, r = astronaut
+    assert r.style.own is not None
+    p = face.landmarks[:, :2]
+    region = cv2.erode(_poly(img.shape, p[T.LIPS_INNER_RING]).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert region.sum() > 100
+    portrait = (img.astype(np.float32) @ LUMA)[region]
+    closed = r.warper.image
+    assert np.corrcoef((closed.astype(np.float32) @ LUMA)[region], portrait)[0, 1] < 0.6  # her teeth are gone
+    corr = {}
+    for name, style in (("own", r.style), ("drawn", dataclasses.replace(r.style, own=None))):
+        frame = closed.copy()
+        draw_mouth(frame, face.landmarks, style, r.s, upper_teeth=1.0, lower_teeth=0.5)
+        corr[name] = float(np.corrcoef((frame.astype(np.float32) @ LUMA)[region], portrait)[0, 1])
+    assert corr["own"] > 0.8 and corr["own"] > corr["drawn"] + 0.2, corr

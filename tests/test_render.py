@@ -188,19 +188,35 @@ def _open_mouth(r: CPURenderer, aus: np.ndarray) -> tuple[np.ndarray, float, flo
     return fr, float(tgt[13, 1]), float(tgt[14, 1]), int(tgt[13, 0])
 
 
-def test_rounded_lips_cover_the_teeth(renderer):
+@pytest.fixture(scope="module")
+def drawn(renderer):
+    """The astronaut's renderer drawing the teeth model instead of showing her own teeth (as for a
+    portrait whose mouth is closed)."""
+    return _drawn_teeth(renderer)
+
+
+def _drawn_teeth(r: CPURenderer) -> CPURenderer:
+    import copy
+    import dataclasses
+
+    d = copy.copy(r)
+    d.style = dataclasses.replace(r.style, own=None)
+    return d
+
+
+def test_rounded_lips_cover_the_teeth(drawn):
     """An open mouth with rounded lips (AU18: surprise's "oh", the vowels OW, UW) shows less of the upper
     teeth than the same jaw drop with relaxed lips: only the incisal edges peek below the upper lip."""
     bright = []
     for aus in (_aus(AU25=1.0, AU26=0.8), _aus(AU25=1.0, AU26=0.8, AU18=0.6)):
-        fr, top, bottom, x = _open_mouth(renderer, aus)
+        fr, top, bottom, x = _open_mouth(drawn, aus)
         assert bottom - top > 8  # open either way
         band = fr[int(top) + 1:int(top + 0.5 * (bottom - top)), x - 6:x + 6]
         bright.append(float((band > 150).mean()))  # share of tooth-lit pixels in the opening's upper half
     assert bright[1] < 0.75 * bright[0], bright
 
 
-def test_relaxed_lips_shade_the_teeth(renderer):
+def test_relaxed_lips_shade_the_teeth(drawn):
     """Teeth behind relaxed, parted lips (speech) are in the lips' shade; lips drawn back from them (AU20
     stretch, AU12 smile) bare them to the light. Compared at the same opening: the brightest teeth pixels
     of the speaking mouth are clearly darker."""
@@ -208,7 +224,7 @@ def test_relaxed_lips_shade_the_teeth(renderer):
 
     peaks = []
     for aus in (_aus(AU25=1.0, AU26=0.5), _aus(AU25=1.0, AU26=0.5, AU20=1.0)):
-        fr, top, bottom, x = _open_mouth(renderer, aus)
+        fr, top, bottom, x = _open_mouth(drawn, aus)
         assert bottom - top > 6
         peaks.append(float(np.percentile(fr[int(top):int(bottom) + 1, x - 8:x + 8], 95)))
     assert peaks[0] < 0.85 * peaks[1], peaks
@@ -333,7 +349,7 @@ def astronaut_1024(astronaut):
 def test_upper_teeth_show_as_separate_teeth(astronaut_1024):
     """At 1024², an open speech mouth shows single upper teeth: darker gaps between them and a rounded
     incisal edge that rises at each gap (a flat white band read as a denture strip)."""
-    r = astronaut_1024
+    r = _drawn_teeth(astronaut_1024)
     aus = _aus(AU25=1.0, AU26=0.6)
     fr = _grey(r.render(aus, np.zeros(3), upper_teeth=0.8))
     tgt = r.landmarks(aus, np.zeros(3))
@@ -354,7 +370,7 @@ def test_upper_teeth_show_as_separate_teeth(astronaut_1024):
 def test_tongue_is_domed(astronaut_1024):
     """A wide-open mouth shows a tongue whose top is highest in the middle and falls towards the sides,
     not a band running parallel to the lower lip."""
-    r = astronaut_1024
+    r = _drawn_teeth(astronaut_1024)
     aus = _aus(AU25=1.0, AU26=1.2)
     fr = r.render(aus, np.zeros(3), upper_teeth=0.6).astype(np.float32)
     tgt = r.landmarks(aus, np.zeros(3))

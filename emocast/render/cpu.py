@@ -10,7 +10,7 @@ from ..face import topology as T
 from ..face.model import FaceModel
 from ..rig import AU_INDEX, FaceRig, teeth_light
 from .eyes import Eyes
-from .mouth import MouthStyle, draw_mouth
+from .mouth import MouthStyle, PortraitTeeth, draw_mouth
 from .texture import TextureLayers
 from .warp import Warper
 
@@ -63,10 +63,19 @@ FILL = FillConfig()
 """The default constants of :func:`fill_open_mouth`."""
 
 
-def _opening_mask(image: np.ndarray, p: np.ndarray, s: float, k: FillConfig) -> np.ndarray:
-    """``uint8 (H, W)`` 255 over the portrait's mouth opening: inside the inner lip contour, and the teeth
-    and shadow next to it (pixels beyond the lip body's own luminance range, in a band around that
-    contour, within the outer lip contour)."""
+def opening_mask(image: np.ndarray, p: np.ndarray, s: float, k: FillConfig = FILL) -> np.ndarray:
+    """The portrait's mouth opening: inside the inner lip contour, and the teeth and shadow next to it
+    (pixels beyond the lip body's own luminance range, in a band around that contour, within the outer
+    lip contour).
+
+    Args:
+        image: ``uint8 (H, W, 3)`` RGB portrait.
+        p: ``(478, 2)`` its landmarks, pixels.
+        s: interocular distance, pixels.
+
+    Returns:
+        ``uint8 (H, W)``, 255 over the opening.
+    """
     h, w = image.shape[:2]
     mask = np.zeros((h, w), np.uint8)
     cv2.fillPoly(mask, [np.round(p[T.LIPS_INNER_RING]).astype(np.int32)], 255)
@@ -155,7 +164,7 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FIL
     The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
     two of the old opening at the lip corners, which showed as dark specks on open-mouthed smiles, and
     a flat inpainted fill there read as a pasted pink (or, on a black-and-white photo, grey) lozenge.
-    Each column of the opening (:func:`_opening_mask`, with the dark creases at the corners of a smile)
+    Each column of the opening (:func:`opening_mask`, with the dark creases at the corners of a smile)
     is closed by the lips above and below it, stretched to meet in its middle
     (:func:`_stretch_lips`), blended in over a feathered edge; the mouth interior of each frame is drawn
     afresh by :func:`emocast.render.mouth.draw_mouth`, and the seam between the lips by
@@ -176,7 +185,7 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FIL
     smile = face.expression.get("AU12", 0.0)
     if gap < k.closed_gap_px and smile < k.smile_au12:
         return image
-    mask = _opening_mask(image, p, s, k) if gap >= k.closed_gap_px else np.zeros(image.shape[:2], np.uint8)
+    mask = opening_mask(image, p, s, k) if gap >= k.closed_gap_px else np.zeros(image.shape[:2], np.uint8)
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):
@@ -204,6 +213,7 @@ class CPURenderer:
     def __init__(self, image: np.ndarray, rig: FaceRig | FaceModel):
         rig = rig if isinstance(rig, FaceRig) else FaceRig(rig)
         face = rig.face
+        self.original = image
         filled = fill_open_mouth(image, face)
         # A filled mouth lost the dark seam between the lips: the mouth drawing puts one back.
         lip_line = float(filled is not image)
@@ -235,6 +245,10 @@ class CPURenderer:
                              excluded=set(T.LIPS_INNER_UPPER + T.LIPS_INNER_LOWER))
         self.style = MouthStyle.from_portrait(image, face.landmarks)
         self.style.lip_line = lip_line
+        if lip_line:
+            mask = opening_mask(self.original, face.points, s)
+            if mask.any():
+                self.style.own = PortraitTeeth.from_portrait(self.original, face.landmarks, mask > 0, s)
         self.texture = TextureLayers(image, face)
         self.eyes = Eyes(image, face.landmarks)
 

@@ -207,6 +207,16 @@ class MouthConfig:
     lower_light: float = 0.82
     """Light on the lower row (share of the upper row's): a little deeper in shadow (much darker read as a grey rim)."""
 
+    # The portrait's own teeth (:class:`PortraitTeeth`).
+    own_open_min: float = 0.03
+    """Area (iu squared) of the portrait's mouth opening from which its own interior (teeth, tongue) is
+    shown instead of drawn teeth (on the fixtures: open smiles 0.08-0.14, parted lips under 0.01)."""
+    own_teeth_soft_px: float = 0.7
+    """Blur sigma (px) that smooths the outline of the portrait's opening."""
+    own_split_fade: float = 0.02
+    """Distance (iu) over which the upper (skull) and lower (jaw) parts of the portrait's interior fade
+    into each other at their split."""
+
     # Inner lip shadow.
     lip_shadow_px: float = 2.0
     """Width (px) of the soft shadow the inner lip edges cast on what is behind them."""
@@ -226,6 +236,8 @@ class MouthConfig:
     """Points on the seam's smoothed curve."""
     seam_smooth: tuple[float, float, float] = (0.25, 0.5, 0.25)
     """Weights (unitless) of the binomial smoothing of the seam's points (irons out the contours' zigzag)."""
+    seam_smooth_passes: int = 3
+    """Times that smoothing is applied (once left a zigzag that read as a drawn line on large faces)."""
     seam_mid_strength: float = 0.55
     """Seam darkness mid-mouth (share of its darkness towards the corners)."""
     seam_corner_gain: float = 0.45
@@ -265,6 +277,8 @@ class MouthStyle:
             it does not look pasted onto an upscaled or soft photo.
         grain: the portrait's grain (:class:`emocast.render.grain.Grain`), added to the interior so it
             is no smoother than the photo; ``None`` adds none.
+        own: the portrait's own interior (:class:`PortraitTeeth`), shown instead of drawn teeth; ``None``
+            where it shows none.
     """
 
     teeth: np.ndarray
@@ -274,6 +288,7 @@ class MouthStyle:
     lip_line: float = 0.0
     blur: float = 0.0
     grain: Grain | None = None
+    own: "PortraitTeeth | None" = None
 
     @classmethod
     def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray, config: MouthConfig = MOUTH) -> "MouthStyle":
@@ -379,7 +394,8 @@ def draw_lip_line(frame: np.ndarray, upper: np.ndarray, lower: np.ndarray, inter
     xs = np.linspace(xm[0], xm[-1], k.seam_samples)
     ys = np.interp(xs, xm, ym)
     w0, w1, w2 = k.seam_smooth
-    ys[1:-1] = w0 * ys[:-2] + w1 * ys[1:-1] + w2 * ys[2:]
+    for _ in range(k.seam_smooth_passes):
+        ys[1:-1] = w0 * ys[:-2] + w1 * ys[1:-1] + w2 * ys[2:]
     fade, mid = np.interp(xs, xm, fade), np.stack([xs, ys], 1)
     rel = np.abs(np.linspace(-1, 1, len(mid)))
     # Darkest towards the corners, then fading out just before them so the seam ends within the lips
@@ -548,6 +564,93 @@ def _paint(frame: np.ndarray, o: _Opening, img: np.ndarray, style: MouthStyle, s
     composite(frame, o.box, grain(colour, o.box), a)
 
 
+SKULL_POINT = T.NOSE_BRIDGE[1]
+"""Landmark that moves with the skull (the upper teeth): the nose bridge between the eyes."""
+
+
+@dataclass
+class PortraitTeeth:
+    """The portrait's own mouth interior (its teeth, tongue and dark), shown in frames instead of drawn
+    teeth: the upper part moves with the skull, the lower with the jaw (issue "Faces that look filmed":
+    "where the portrait shows teeth, the video shows those teeth").
+
+    Attributes:
+        box: ``(x0, y0, x1, y1)`` pixel box of the portrait's opening.
+        pixels: ``float32 (h, w, 3)`` the portrait's RGB pixels in ``box``, as photographed.
+        upper, lower: ``float32 (h, w)`` 0..1 coverage of the opening's upper and lower halves.
+        skull, jaw: ``(2,)`` the portrait's :data:`SKULL_POINT` and chin, pixels.
+        lip_edges: ``(2, 2)`` the portrait's inner upper and lower lip midpoints, pixels.
+    """
+
+    box: tuple[int, int, int, int]
+    pixels: np.ndarray
+    upper: np.ndarray
+    lower: np.ndarray
+    skull: np.ndarray
+    jaw: np.ndarray
+    lip_edges: np.ndarray
+
+    @classmethod
+    def from_portrait(cls, image: np.ndarray, landmarks: np.ndarray, opening: np.ndarray, interocular: float,
+                      config: MouthConfig = MOUTH) -> "PortraitTeeth | None":
+        """The interior of the portrait's opening, or ``None`` when the opening is too small to show.
+
+        Args:
+            image: ``uint8 (H, W, 3)`` RGB portrait (not yet closed by
+                :func:`emocast.render.cpu.fill_open_mouth`).
+            landmarks: ``(478, 2+)`` its landmarks, pixels.
+            opening: ``bool (H, W)`` its mouth opening.
+            interocular: interocular distance, pixels.
+            config: the constants (``own_*`` fields).
+        """
+        k = config
+        if opening.sum() < k.own_open_min * interocular ** 2:
+            return None
+        # The opening's outline smoothed (the thresholded teeth and shadow pixels are ragged), with an
+        # anti-aliased edge.
+        m = cv2.morphologyEx(opening.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(np.float32)
+        m = cv2.GaussianBlur(m, (0, 0), k.own_teeth_soft_px)
+        ys, xs = np.nonzero(m > 0.5)
+        x0, y0, x1, y1 = xs.min() - 2, ys.min() - 2, xs.max() + 3, ys.max() + 3
+        x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, image.shape)
+        m = np.clip((m[y0:y1, x0:x1] - 0.5) * 2 + 0.5, 0, 1)
+        solid = m > 0.5
+        rows = np.arange(y0, y1, dtype=np.float32)[:, None]
+        # Each column's opening splits in the middle: above it hangs from the skull, below from the jaw;
+        # the split fades over a few pixels so a wider opening shows the dark between the two.
+        top = np.where(solid.any(0), np.argmax(solid, 0) + y0, y0)
+        bottom = np.where(solid.any(0), y1 - 1 - np.argmax(solid[::-1], 0), y1 - 1)
+        mid = 0.5 * (top + bottom)[None, :]
+        up = np.clip((mid - rows) / max(1.0, k.own_split_fade * interocular) + 0.5, 0, 1)
+        return cls(box=(int(x0), int(y0), int(x1), int(y1)), pixels=image[y0:y1, x0:x1].astype(np.float32),
+                   upper=(m * up).astype(np.float32), lower=(m * (1 - up)).astype(np.float32),
+                   skull=landmarks[SKULL_POINT, :2].astype(np.float64), jaw=landmarks[T.CHIN, :2].astype(np.float64),
+                   lip_edges=landmarks[[T.LIP_INNER_TOP, T.LIP_INNER_BOTTOM], :2].astype(np.float64))
+
+    def _moved(self, a: np.ndarray, shift: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """``a`` (this box's pixels or masks) moved by ``shift`` (px) and sampled over ``box``."""
+        x0, y0, x1, y1 = box
+        px, py = np.meshgrid(np.arange(x0, x1, dtype=np.float32) - np.float32(shift[0] + self.box[0]),
+                             np.arange(y0, y1, dtype=np.float32) - np.float32(shift[1] + self.box[1]))
+        return cv2.remap(a, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def paint(self, img: np.ndarray, box: tuple[int, int, int, int], landmarks: np.ndarray) -> np.ndarray:
+        """``img`` ``(h, w, 3)``, the drawn interior over ``box``, with the portrait's own lower part moved
+        with the jaw and its upper part, in front, moved with the skull, to ``landmarks`` (this frame's).
+
+        Where a lip moves towards the teeth (a smile relaxed, an open mouth closing), the teeth keep the
+        share the portrait showed: they go with the lip edge rather than vanish behind it."""
+        lips = landmarks[[T.LIP_INNER_TOP, T.LIP_INNER_BOTTOM], :2] - self.lip_edges
+        skull = landmarks[SKULL_POINT, :2] - self.skull
+        jaw = landmarks[T.CHIN, :2] - self.jaw
+        upper = np.array([skull[0], max(skull[1], lips[0, 1])])
+        lower = np.array([jaw[0], min(jaw[1], lips[1, 1])])
+        for part, shift in ((self.lower, lower), (self.upper, upper)):
+            a = self._moved(part, shift, box)[..., None]
+            img = img * (1 - a) + self._moved(self.pixels, shift, box) * a
+        return img
+
+
 def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, interocular: float,
                upper_teeth: float = 1.0, lower_teeth: float = 0.0, teeth_light: float = 1.0,
                config: MouthConfig = MOUTH) -> None:
@@ -583,7 +686,10 @@ def draw_mouth(frame: np.ndarray, landmarks: np.ndarray, style: MouthStyle, inte
     img = _cavity(o, style, open_frac, k)
     if open_frac > k.tongue_from:
         img = _tongue(img, o, style, open_frac, s, k)
-    img = _teeth(img, o, style, s, upper_teeth, lower_teeth, teeth_light, k)
+    if style.own is not None:
+        img = style.own.paint(img, o.box, p)
+    else:
+        img = _teeth(img, o, style, s, upper_teeth, lower_teeth, teeth_light, k)
     # Inner lip edges cast a soft shadow on what is behind them.
     edge = np.clip((o.ys - o.yu) / k.lip_shadow_px, 0, 1) * np.clip((o.yl - o.ys) / k.lip_shadow_px, 0, 1)
     img = img * (k.lip_shadow_dark + k.lip_shadow_light * edge[..., None])
