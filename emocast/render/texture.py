@@ -19,6 +19,7 @@ cheek                     AU6, AU12     raised cheek: lit cheek apple, shadow un
 lip_press                 AU23, AU24    lips pressed thin and pale, a dark lip line
 smile_soften              not AU12/AU6  the portrait's own smile lines softened
 chin                      AU17, AU15    the crease under the lower lip and a dimpled chin
+closed_lids               AU43          a shut eye's opening covered by its own upper lid skin
 ========================  ============  =====================================================
 
 Lines are drawn as folds, a dark groove with a lighter ridge beside it, by multiplying the portrait's
@@ -279,6 +280,16 @@ class TextureConfig:
     """Strength added per unit of the portrait's estimated AU12 (stronger for a portrait that smiles)."""
     soften_au6: float = 0.5
     """Weight of AU6 in turning the softening off, as a share of AU12's (unitless)."""
+
+    # closed_lids (AU43): the lid skin over a shut eye.
+    closed_lids_drive: tuple = (("AU43", 2.0),)
+    """AU driving the closed-lid layer, with :attr:`closed_lids_bias`: off up to AU43 0.5 (a half-closed
+    eye still shows its iris), full at AU43 1 (shut)."""
+    closed_lids_bias: float = -1.0
+    """Activation of the closed-lid layer at AU43 0."""
+    lid_band: float = 0.09
+    """Height (iu) of the upper lid skin above the lid line that is mirrored over a shut eye (about the
+    lid's visible height on an open eye); a taller opening takes it squeezed."""
 
     # lip_press (AU23, AU24).
     lip_press_drive: tuple = (("AU23", 0.6), ("AU24", 0.8))
@@ -699,6 +710,38 @@ def _smile_soften(c: _Canvas, base: np.ndarray, face: FaceModel, skin: np.ndarra
                  delta=((smooth - base) * (soft * skin)[..., None]).astype(np.float32), bias=strength)
 
 
+def _closed_lids(c: _Canvas, base: np.ndarray, face: FaceModel, k: TextureConfig) -> Layer:
+    """AU43 near its end: each eye's opening covered by its own upper lid skin, the band above the lid
+    line mirrored down across it (the lashes stay along the lid line). The warp crushes the opening
+    between the closing lids into a sliver; with this layer the sliver holds lid skin and lashes rather
+    than a dark smudge of iris and white."""
+    out = np.zeros(base.shape, np.float32)
+    p = face.points[:, :2] - [c.x0, c.y0]
+    band = k.lid_band * c.s
+    h, w = base.shape[:2]
+    for upper_idx, lower_idx in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
+        up, lo = p[upper_idx], p[lower_idx]
+        xa = int(np.floor(min(up[:, 0].min(), lo[:, 0].min())))
+        xb = int(np.ceil(max(up[:, 0].max(), lo[:, 0].max()))) + 1
+        xa, xb = max(xa, 0), min(xb, w)
+        if xb - xa < 2:
+            continue
+        xs = np.arange(xa, xb) + 0.5
+        ou, ol = np.argsort(up[:, 0]), np.argsort(lo[:, 0])
+        yu = np.interp(xs, up[ou, 0], up[ou, 1])
+        yl = np.maximum(np.interp(xs, lo[ol, 0], lo[ol, 1]), yu)
+        y0, y1 = max(int(np.floor(yu.min())), 0), min(int(np.ceil(yl.max())) + 2, h)
+        yy = (np.arange(y0, y1) + 0.5)[:, None]
+        # The opening takes the lid above its margin, mirrored (the lashes stay along the lid line) and
+        # squeezed where the opening is taller than the lid band.
+        depth = (yy - yu) * np.minimum(1.0, band / np.maximum(yl - yu, 1e-3))
+        src = np.where((yy >= yu) & (yy <= yl), yu - depth, yy) - 0.5
+        px = np.broadcast_to((xs - 0.5)[None, :], src.shape).astype(np.float32)
+        patch = cv2.remap(base, px, src.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out[y0:y1, xa:xb] = patch - base[y0:y1, xa:xb]
+    return Layer("closed_lids", dict(k.closed_lids_drive), delta=out, bias=k.closed_lids_bias)
+
+
 def _lip_press(c: _Canvas, base: np.ndarray, skin_rgb: np.ndarray, k: TextureConfig) -> Layer:
     """AU23 / AU24: pressed lips go thin and pale; the lip line darkens."""
     lips = np.clip(c.polygon(T.LIPS_OUTER_RING, k.lip_press_blur), 0, 1)
@@ -760,4 +803,5 @@ def build_layers(base: np.ndarray, face: FaceModel, box: tuple[int, int, int, in
         _smile_soften(c, base, face, skin, k),
         _lip_press(c, base, skin_rgb, k),
         _chin(c, anchors, skin, k),
+        _closed_lids(c, base, face, k),
     ]

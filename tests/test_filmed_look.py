@@ -1,5 +1,5 @@
-"""The mouth looks filmed, not painted: the portrait's own lips, palette and grain (issue "Faces that
-look filmed, not edited").
+"""The face looks filmed, not painted: the portrait's own lips, teeth, lids, palette and grain (issue
+"Faces that look filmed, not edited").
 
 On the astronaut (an open, toothy smile in a colour photo) and on a black-and-white copy of her.
 """
@@ -135,3 +135,38 @@ def test_a_portrait_showing_teeth_keeps_its_own_teeth(astronaut):
         draw_mouth(frame, face.landmarks, style, r.s, upper_teeth=1.0, lower_teeth=0.5)
         corr[name] = float(np.corrcoef((frame.astype(np.float32) @ LUMA)[region], portrait)[0, 1])
     assert corr["own"] > 0.8 and corr["own"] > corr["drawn"] + 0.2, corr
+
+
+def _shut_eye_dark_share(r: CPURenderer) -> list[float]:
+    """Share of each shut eye's box (AU43 1) darker than half its upper lid's skin: the dark smudge."""
+    aus = _aus(AU43=1.0)
+    fr = r.render(aus, np.zeros(3), 0.0, 0.0).astype(np.float32) @ LUMA
+    tgt = r.landmarks(aus, np.zeros(3))
+    out = []
+    for up, lo in ((T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER), (T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER)):
+        pts = tgt[up + lo]
+        x0, y0 = (pts.min(0) - [0, 0.06 * r.s]).astype(int)
+        x1, y1 = (pts.max(0) + [0, 0.06 * r.s]).astype(int)
+        lid = np.median(fr[int(pts[:, 1].min() - 0.1 * r.s):int(pts[:, 1].min() - 0.03 * r.s), x0:x1])
+        out.append(float((fr[y0:y1, x0:x1] < 0.5 * lid).mean()))
+    return out
+
+
+def test_a_blink_closes_her_own_lid_over_both_eyes_alike(astronaut):
+    """Shut, each eye shows lid skin and a lash line, not the crushed iris and white (a dark smudge):
+    the layer that covers the opening with her upper lid cuts the smudge to well under what the warp
+    alone leaves, on both eyes alike."""
+    import copy
+
+    img, face, r = astronaut
+    with_lids = _shut_eye_dark_share(r)
+    bare = copy.copy(r)
+    bare.texture = copy.copy(r.texture)
+    bare.texture.layers = [L for L in r.texture.layers if L.name != "closed_lids"]
+    bare.texture.cols = [c for L, c in zip(r.texture.layers, r.texture.cols) if L.name != "closed_lids"]
+    bare.texture.windows = [w for L, w in zip(r.texture.layers, r.texture.windows) if L.name != "closed_lids"]
+    without = _shut_eye_dark_share(bare)
+    assert max(with_lids) < 0.6 * max(without), (with_lids, without)
+    assert abs(with_lids[0] - with_lids[1]) < 0.03, with_lids
+    half = r.render(_aus(AU43=0.5), np.zeros(3), 0.0, 0.0)
+    assert np.array_equal(half, bare.render(_aus(AU43=0.5), np.zeros(3), 0.0, 0.0))  # a half-shut eye keeps its iris
