@@ -170,3 +170,4 @@ def test_a_blink_closes_her_own_lid_over_both_eyes_alike(astronaut):
     assert abs(with_lids[0] - with_lids[1]) < 0.03, with_lids
     half = r.render(_aus(AU43=0.5), np.zeros(3), 0.0, 0.0)
     assert np.array_equal(half, bare.render(_aus(AU43=0.5), np.zeros(3), 0.0, 0.0))  # a half-shut eye keeps its iris
+

@@ -10,6 +10,7 @@ from ..face import topology as T
 from ..face.model import FaceModel
 from ..rig import AU_INDEX, FaceRig, teeth_light
 from .eyes import Eyes
+from .grain import tinted_like
 from .mouth import MouthStyle, PortraitTeeth, draw_mouth
 from .texture import TextureLayers
 from .warp import Warper
@@ -251,6 +252,11 @@ class CPURenderer:
                 self.style.own = PortraitTeeth.from_portrait(self.original, face.landmarks, mask > 0, s)
         self.texture = TextureLayers(image, face)
         self.eyes = Eyes(image, face.landmarks)
+        if self.eyes.whites is not None:
+            # Teeth take the colour of the whites of the eyes in the same light (yellowed on an old
+            # painting, grey on a black-and-white photo) at the brightness the mouth model gives them
+            # from the skin's light (the whites measure darker: lids and brows shade them).
+            self.style.teeth = tinted_like(self.style.teeth, self.eyes.whites)
 
     def landmarks(self, aus: np.ndarray, pose: np.ndarray) -> np.ndarray:
         """Target landmarks ``float64 (478, 2)`` in pixels for one frame's AUs ``(n_AU,)`` and pose ``(3,)``."""

@@ -147,11 +147,16 @@ class Eyes:
         image: ``uint8 (H, W, 3)`` RGB portrait.
         landmarks: ``(478, 2+)`` MediaPipe landmarks of the portrait, pixels (iris points 468-477).
         config: the eyes' constants.
+
+    Attributes:
+        whites: ``float32 (3,)`` RGB of the whites of the eyes as measured in this light (the mean over
+            the rebuilt eyes), or ``None`` where no eye was rebuilt.
     """
 
     def __init__(self, image: np.ndarray, landmarks: np.ndarray, config: EyesConfig = EYES):
         k = self.config = config
         self.eyes: list[_Eyeball] = []
+        whites = []
         p = np.asarray(landmarks, np.float64)[:, :2]
         for contour in _EYES:
             ring = eye_ring(p, *contour)
@@ -168,8 +173,10 @@ class Eyes:
             x0, y0, x1, y1 = clip_box(x0, y0, x1, y1, image.shape)
             if x1 - x0 < k.min_box or y1 - y0 < k.min_box:
                 continue
-            texture = self._texture(image, ring, c, r, (x0, y0, x1, y1), k)
+            texture, sclera = self._texture(image, ring, c, r, (x0, y0, x1, y1), k)
             self.eyes.append(_Eyeball(contour, iris_idx, (x0, y0, x1, y1), texture, c, r, _area(ring)))
+            whites.append(sclera)
+        self.whites = np.mean(whites, axis=0).astype(np.float32) if whites else None
 
     @staticmethod
     def _texture(image, ring, c, r, box, k: EyesConfig = EYES) -> np.ndarray:
@@ -228,7 +235,7 @@ class Eyes:
         tex = ball * (1 - a_iris) + iris_col * a_iris
         # Where the eyeball was seen, keep it as it was (sclera veins, reflections, shading).
         a_seen = cv2.GaussianBlur(seen, (0, 0), k.seen_blur)[..., None]
-        return tex * (1 - a_seen) + src * a_seen
+        return tex * (1 - a_seen) + src * a_seen, sclera
 
     def draw(self, frame: np.ndarray, landmarks: np.ndarray) -> None:
         """Paint eyeballs into the eye openings of ``frame`` that are wider than the portrait's, in place.

@@ -10,7 +10,8 @@ mouth (issue "Faces that look filmed, not edited": "nothing smoother than its su
 - :class:`Grain` is a fixed, seeded noise texture with that spread and the photo's own blur (its grain
   is as soft as its edges), added to the luminance only, so that grey stays grey.
 - :func:`chroma_scale` measures how colourful the skin is against typical skin, and
-  :func:`to_palette` brings a drawn colour's chroma down (or keeps it) by that share.
+  :func:`to_palette` brings a drawn colour's chroma down (or keeps it) by that share;
+  :func:`tinted_like` gives a drawn colour the tint of a measured one (the teeth, the whites of the eyes).
 """
 from __future__ import annotations
 
@@ -98,6 +99,16 @@ def to_palette(rgb: np.ndarray, scale: float) -> np.ndarray:
     rgb = np.asarray(rgb, np.float32)
     lum = rgb @ _LUMA
     return lum[..., None] + scale * (rgb - lum[..., None])
+
+
+def tinted_like(rgb: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``rgb`` ``(3,)`` given the hue and chroma of ``reference`` ``(3,)`` at its own luminance,
+    ``lum(rgb) * reference / lum(reference)``, scaled down where a channel would pass ``rgb``'s
+    brightest (a lit colour near white would clip, and lose its shading)."""
+    rgb = np.asarray(rgb, np.float32)
+    ref = np.asarray(reference, np.float32)
+    out = float(rgb @ _LUMA) * ref / max(float(ref @ _LUMA), 1.0)
+    return (out * min(1.0, float(rgb.max()) / max(float(out.max()), 1e-3))).astype(np.float32)
 
 
 class Grain:

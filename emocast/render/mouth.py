@@ -209,8 +209,9 @@ class MouthConfig:
 
     # The portrait's own teeth (:class:`PortraitTeeth`).
     own_open_min: float = 0.03
-    """Area (iu squared) of the portrait's mouth opening from which its own interior (teeth, tongue) is
-    shown instead of drawn teeth (on the fixtures: open smiles 0.08-0.14, parted lips under 0.01)."""
+    """Area (iu squared) inside the portrait's inner lip contour from which its own interior (teeth,
+    tongue) is shown instead of drawn teeth (on the fixtures: open smiles 0.08-0.14, closed or parted
+    lips under 0.01)."""
     own_teeth_soft_px: float = 0.7
     """Blur sigma (px) that smooths the outline of the portrait's opening."""
     own_split_fade: float = 0.02
@@ -604,7 +605,8 @@ class PortraitTeeth:
             config: the constants (``own_*`` fields).
         """
         k = config
-        if opening.sum() < k.own_open_min * interocular ** 2:
+        inner = np.asarray(landmarks[T.LIPS_INNER_RING, :2], np.float32)
+        if cv2.contourArea(inner) < k.own_open_min * interocular ** 2 or not opening.any():
             return None
         # The opening's outline smoothed (the thresholded teeth and shadow pixels are ragged), with an
         # anti-aliased edge.
