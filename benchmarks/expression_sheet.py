@@ -31,7 +31,7 @@ def portraits(paths: list[str]) -> list[str]:
 
 
 def load(path: str, size: int):
-    from emocast.engines.cpu import fit_portrait
+    from emocast.engines.fit import fit_portrait
     from emocast.face import analyse
     from emocast.media.image import load_image
 

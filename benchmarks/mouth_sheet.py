@@ -38,7 +38,7 @@ def row(path: str, grey: bool, size: int, zoom: int, emotion: str) -> list[np.nd
     import cv2
 
     from emocast.emotion.aus import PROTOTYPES
-    from emocast.engines.cpu import fit_portrait
+    from emocast.engines.fit import fit_portrait
     from emocast.face import analyse
     from emocast.media.image import load_image
     from emocast.render import CPURenderer

@@ -52,7 +52,7 @@ def speeds(image: np.ndarray, size: int, n: int) -> dict:
     """Frames per second of the render (both rasterisers), the re-encode and a bare remap."""
     import cv2
 
-    from emocast.engines.cpu import fit_portrait
+    from emocast.engines.fit import fit_portrait
     from emocast.face import analyse
     from emocast.media.video import VideoWriter
     from emocast.render import CPURenderer

@@ -61,7 +61,7 @@ def test_grids_drawn_side_by_side_are_each_their_own(gl):
 
 def test_frames_match_the_cpu_rasteriser(gl, fixtures_dir):
     """Whole frames of a fixture portrait: the two rasterisers differ only at a few edge pixels."""
-    from emocast.engines.cpu import fit_portrait
+    from emocast.engines.fit import fit_portrait
     from emocast.face import analyse
     from emocast.media import load_image
     from emocast.render import CPURenderer

@@ -250,7 +250,7 @@ def test_skin_under_the_lower_lip_follows_it(fixtures_dir, portrait):
     """A lower lip pulled down (fear: AU16 + AU20 + lips apart, jaw open) takes the skin under it along:
     no mesh triangle between the lip and the chin folds over, which showed as stair-stepped blocks
     under the lip."""
-    from emocast.engines.cpu import fit_portrait
+    from emocast.engines.fit import fit_portrait
     from emocast.media import load_image
 
     img = load_image(fixtures_dir / "portraits" / portrait)

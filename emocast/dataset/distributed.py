@@ -14,6 +14,7 @@ from typing import Iterator
 
 from ..errors import InputError
 from .config import DatasetConfig
+from .stages import guarded, segment_stage, source_rejection, source_stage
 
 
 class SourceStage:
@@ -26,8 +27,6 @@ class SourceStage:
         self.root, self.cfg = root, DatasetConfig(**cfg)
 
     def __call__(self, row: dict) -> dict:
-        from .build import guarded, source_stage
-
         src = guarded(row["source"], lambda: source_stage(row["source"], self.root, self.cfg))
         return {"src": json.dumps(src)}
 
@@ -49,7 +48,6 @@ class SegmentStage:
         self.root, self.cfg = root, DatasetConfig(**cfg)
 
     def __call__(self, row: dict) -> dict:
-        from .build import guarded, segment_stage, source_rejection
         from .steps import StepLog
 
         src, i = json.loads(row["src"]), int(row["index"])

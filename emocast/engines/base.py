@@ -68,32 +68,15 @@ class Engine(Protocol):
 
     def prepare(self, portrait: Portrait, options) -> None: ...
 
+    def share_with(self, worker) -> None:
+        """Render part of the frames in ``worker`` (:class:`emocast.engines.workers.RenderWorker`),
+        called before :meth:`prepare`; an engine that renders only in this process ignores it."""
+
     @property
     def frame_size(self) -> tuple[int, int]: ...
 
     def frames(self, speech: Speech, track: EmotionTrack,
                log: Callable[[str], None] | None = None) -> Iterator[np.ndarray]: ...
-
-
-def make_engine(name: str, progress: bool = False) -> Engine:
-    """The engine called ``name`` (``"cpu"`` or ``"neural"``); nothing heavy is loaded yet.
-
-    Args:
-        name: one of :data:`emocast.options.ENGINES`.
-        progress: let the engine show its own progress bar (the neural engine's denoising steps).
-
-    Raises:
-        InputError: an unknown name.
-    """
-    if name == "cpu":
-        from .cpu import CPUEngine
-
-        return CPUEngine()
-    if name == "neural":
-        from .neural import NeuralEngine
-
-        return NeuralEngine(progress=progress)
-    raise InputError("--engine", f"unknown engine {name!r} (cpu or neural)")
 
 
 def check_face_size(face: FaceModel, name: str, long_side: int) -> None:

@@ -1,21 +1,19 @@
 """The CPU engine: face rig -> per-frame motion -> landmark-driven mesh warp of the portrait."""
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Iterator
 
-import cv2
 import numpy as np
 
 from ..emotion.aus import to_action_units
 from ..emotion.track import EmotionTrack
-from ..face.model import FaceModel
 from ..motion.composer import FaceMotion, compose
 from ..render import CPURenderer
 from ..rig import FaceRig
 from .base import Portrait, Speech
-from .fit import fit_portrait, fitted_rig, output_size  # noqa: F401  (fit_portrait, output_size: re-exported)
+from .fit import fitted_rig
 from .workers import RenderWorker
+
 
 class CPUEngine:
     """The default engine (:class:`emocast.engines.Engine`): no GPU, no downloads.

@@ -29,6 +29,10 @@ class NeuralEngine:
         self.portrait: Portrait | None = None
         self.notes: list[str] = []
 
+    def share_with(self, worker) -> None:
+        """Ignored: the network renders in this process (``emocast.api.start_worker`` starts no worker
+        for this engine)."""
+
     def prepare(self, portrait: Portrait, options) -> None:
         """Check the weights folder and the face at the network's size.
 

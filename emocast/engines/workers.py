@@ -306,12 +306,14 @@ def _load(load: Callable, image, options):
 
 
 def _build_loaded(options):
-    from .cpu import CPUEngine
+    """The renderer of the loaded portrait, fitted as :meth:`CPUEngine.prepare
+    <emocast.engines.cpu.CPUEngine.prepare>` fits it (:func:`emocast.engines.fit.fitted_rig`)."""
+    from ..render import CPURenderer
+    from .fit import fitted_rig
 
-    engine = CPUEngine()
-    engine.prepare(_STATE.pop("portrait"), options)
-    _STATE["renderer"] = engine.renderer
-    return engine.renderer
+    image, rig = fitted_rig(_STATE.pop("portrait"), options)
+    _STATE["renderer"] = CPURenderer(image, rig)
+    return _STATE["renderer"]
 
 
 def _warm_up() -> None:
