@@ -91,7 +91,16 @@ import sys, time, json
 t0 = time.perf_counter()
 import emocast.api as A
 marks = {"import": time.perf_counter() - t0}
-info = A.GenerationInfo()
+reporters = []
+
+
+class KeepReporter(A.Reporter):  # the run is stopped at its first frame: keep its reporter for the timings
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reporters.append(self)
+
+
+A.Reporter = KeepReporter
 first = []
 
 def progress(fraction, message):
@@ -101,10 +110,10 @@ def progress(fraction, message):
 
 try:
     A.generate(sys.argv[1], audio=sys.argv[2], emotion=sys.argv[3], output=sys.argv[5], size=int(sys.argv[4]),
-               render_processes=int(sys.argv[6]), progress=progress, info=info)
+               render_processes=int(sys.argv[6]), progress=progress)
 except KeyboardInterrupt:
     pass
-t = info.timings
+t = reporters[0].info.timings
 marks.update({"setup": t["setup_s"], "speech": t["speech_s"], "face": t["face_s"], "emotion": t["emotion_s"]})
 marks["first frame"] = first[0] - sum(marks.values())
 marks["total"] = first[0]

@@ -1,13 +1,15 @@
 """The Python API: ``emocast.generate``, and the steps it runs.
 
 :func:`generate` reads as its steps, each a function of its own that the live mode and batch drive
-too: :func:`check_inputs`, :func:`load_portrait`, :func:`prepare_speech`, engine ``prepare``,
-:func:`read_emotion`, engine ``frames``, :func:`encode`. With the CPU engine's second process
-(:mod:`emocast.engines.workers`) the face is found, and that process's renderer built, there while
-this process reads and analyses the speech.
+too (docs/architecture.md numbers them the same): 1. :func:`check_inputs`; 2. :func:`load_portrait`;
+3. :func:`prepare_speech`; 4. :func:`prepare_engine`; 5. :func:`read_emotion`; 6. engine ``frames``
+into :func:`encode`. With the CPU engine's second process (:mod:`emocast.engines.workers`) step 2 runs
+there, and that process builds its renderer, while this process does step 3. :class:`Reporter` times
+each step; :func:`generate` returns the path with its :class:`GenerationInfo`.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -44,19 +46,20 @@ class GenerationInfo:
 
 
 class Reporter:
-    """Where the steps send their messages and progress.
+    """Where the steps send their messages, progress and timings.
 
     Args:
         progress: ``True`` for a tqdm bar on stderr, a callable ``progress(fraction, message)``, or
             ``None``/``False`` for nothing.
         log: callable receiving one-line status messages.
-        info: filled with the messages.
+        info: filled with the messages and timings (default: a new :class:`GenerationInfo`).
     """
 
     def __init__(self, progress=None, log: Callable[[str], None] | None = None, info: GenerationInfo | None = None):
         self.progress = progress
         self.log = log
         self.info = info if info is not None else GenerationInfo()
+        self.start = time.perf_counter()
 
     def note(self, message: str) -> None:
         """Record and pass on one status line."""
@@ -68,6 +71,30 @@ class Reporter:
         """Coarse progress before the per-frame render (callable progress only)."""
         if callable(self.progress):
             self.progress(fraction, message)
+
+    @contextlib.contextmanager
+    def step(self, name: str, message: str | None = None):
+        """Time the block as ``info.timings[name + "_s"]``, announcing ``message`` as progress first;
+        ``info.timings["total_s"]`` runs from this reporter's creation to the end of the block."""
+        if message:
+            self.stage(0.0, message)
+        t = time.perf_counter()
+        yield
+        now = time.perf_counter()
+        self.info.timings[f"{name}_s"] = now - t
+        self.info.timings["total_s"] = now - self.start
+
+
+class Generated(str):
+    """What :func:`generate` returns: the written video's path (a ``str``, so it stands wherever the path
+    did) with ``info``, the :class:`GenerationInfo` of the run."""
+
+    info: GenerationInfo
+
+    def __new__(cls, path: str, info: GenerationInfo) -> "Generated":
+        out = super().__new__(cls, path)
+        out.info = info
+        return out
 
 
 def check_inputs(image, audio, text, output, options: GenerateOptions) -> str:
@@ -212,8 +239,13 @@ def encode(frames: Iterable[np.ndarray], output: str, size: tuple[int, int], fps
 
 def generate(image, audio=None, text: str | None = None, emotion: str | None = None, output="out.mp4", *,
              options: GenerateOptions | None = None, progress: bool | Callable[[float, str], None] | None = None,
-             log: Callable[[str], None] | None = None, info: GenerationInfo | None = None, **option_values) -> str:
+             log: Callable[[str], None] | None = None, **option_values) -> Generated:
     """Make an emotional talking-head video from one portrait.
+
+    The steps (docs/architecture.md gives the same numbers): 1. check the inputs; 2. the portrait, its
+    face found (in the render worker when there is one, while step 3 runs here); 3. the speech, read
+    and analysed; 4. the engine prepared on the portrait; 5. the emotion read; 6. the frames rendered
+    and encoded.
 
     Args:
         image: portrait file path, or ``uint8 (H, W, 3)`` RGB array.
@@ -227,10 +259,10 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
             named like its fields (``intensity=0.8, size=512, seed=1, ...``) override it.
         progress: ``True`` for a progress bar on stderr, or a callable ``progress(fraction, message)``.
         log: callable receiving one-line status messages (emotion reading, face choice).
-        info: filled with messages and timings when given.
 
     Returns:
-        ``output`` as a string.
+        :class:`Generated`: ``output`` as a string, with ``.info`` (messages, timings per step, the
+        emotion reading, frames, duration and size).
 
     Raises:
         InputError: a bad option, bad image (unreadable, no face, face too small), bad audio
@@ -240,59 +272,53 @@ def generate(image, audio=None, text: str | None = None, emotion: str | None = N
     options = (options or GenerateOptions()).replace(**option_values)
     if emotion is not None:
         options = options.replace(emotion=emotion)
-    report = Reporter(progress, log, info)
-    info, t0 = report.info, time.perf_counter()
-
-    # 1. Check the inputs (no model loaded yet).
-    output = check_inputs(image, audio, text, output, options)
-    with start_worker(options) as worker:
-        # 2a. Portrait: the face found, and its renderer built, in the worker meanwhile (when there is one).
-        if worker:
-            portrait_job = worker.load_portrait(load_portrait, image, options)
-        engine: Engine = make_engine(options.engine, progress=progress is True)
-        info.timings["setup_s"] = time.perf_counter() - t0
-
-        # 3. Speech: read and analysed.
-        report.stage(0.0, "analysing speech")
-        t1 = time.perf_counter()
-        speech = prepare_speech(audio, text, options)
+    report = Reporter(progress, log)
+    with contextlib.ExitStack() as stack:
+        with report.step("setup"):
+            output = check_inputs(image, audio, text, output, options)  # 1
+            worker = stack.enter_context(start_worker(options))
+            portrait_job = worker.load_portrait(load_portrait, image, options) if worker else None  # 2 begins
+            engine: Engine = make_engine(options.engine, progress=progress is True)
+        with report.step("speech", "analysing speech"):
+            speech = prepare_speech(audio, text, options)  # 3
+            report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
+                        f"({len(speech.analysis.phones)} segments)")
+        with report.step("face", "finding the face"):
+            portrait = portrait_job.result() if worker else load_portrait(image, options)  # 2 ends
+            prepare_engine(engine, portrait, options, worker, report)  # 4
         n_frames = speech.n_frames(options.fps)
-        info.timings["speech_s"] = time.perf_counter() - t1
-        report.note(f"speech: {speech.duration:.2f} s, phonemes from {speech.analysis.phone_source} "
-                    f"({len(speech.analysis.phones)} segments)")
+        with report.step("emotion", "reading the emotion"):
+            track = read_emotion_reported(options, speech.duration, n_frames, report)  # 5
+        with report.step("render"):
+            encode(engine.frames(speech, track, log=report.note), output, engine.frame_size, options.fps, speech,
+                   n_frames, report)  # 6
+    report.info.n_frames, report.info.duration, report.info.size = n_frames, speech.duration, engine.frame_size
+    return Generated(output, report.info)
 
-        # 2b. The face (found here when there is no worker), fitted to the output by the engine.
-        report.stage(0.0, "finding the face")
-        t1 = time.perf_counter()
-        portrait = portrait_job.result() if worker else load_portrait(image, options)
-        if portrait.face.n_faces > 1:
-            which = "the largest" if portrait.face.index == 0 else "by --face-index"
-            report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
-        if worker:
-            engine.share_with(worker)  # prepare then takes the renderer the worker built
-        engine.prepare(portrait, options)
-        for line in engine.notes:
-            report.note(line)
-        info.timings["face_s"] = time.perf_counter() - t1
-        t1 = time.perf_counter()
 
-        # 4. Emotion.
-        report.stage(0.0, "reading the emotion")
-        track, segs = read_emotion(options, speech.duration, n_frames)
-        for s in segs:
-            span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
-            report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
-        info.emotion = segs
-        info.timings["emotion_s"] = time.perf_counter() - t1
+def prepare_engine(engine: Engine, portrait: Portrait, options: GenerateOptions, worker, report: Reporter) -> None:
+    """Step 4: ``engine.prepare`` on the portrait (after ``share_with(worker)`` when there is a worker,
+    so that it takes the renderer the worker built), noting which face of several is animated and the
+    engine's own status lines."""
+    if portrait.face.n_faces > 1:
+        which = "the largest" if portrait.face.index == 0 else "by --face-index"
+        report.note(f"{portrait.face.n_faces} faces found; animating face {portrait.face.index} ({which})")
+    if worker:
+        engine.share_with(worker)
+    engine.prepare(portrait, options)
+    for line in engine.notes:
+        report.note(line)
 
-        # 5-6. Render the frames and encode them.
-        t2 = time.perf_counter()
-        encode(engine.frames(speech, track, log=report.note), output, engine.frame_size, options.fps, speech,
-               n_frames, report)
-        info.timings["render_s"] = time.perf_counter() - t2
-        info.timings["total_s"] = time.perf_counter() - t0
-        info.n_frames, info.duration, info.size = n_frames, speech.duration, engine.frame_size
-    return output
+
+def read_emotion_reported(options: GenerateOptions, duration: float, n_frames: int, report: Reporter):
+    """Step 5: :func:`read_emotion`, its reading noted (one line per timeline segment) and kept in
+    ``report.info.emotion``; returns the :class:`~emocast.emotion.EmotionTrack`."""
+    track, segs = read_emotion(options, duration, n_frames)
+    for s in segs:
+        span = "" if len(segs) == 1 else f"{s.start:.1f}-{s.end:.1f}s: "
+        report.note(f"emotion: {span}{s.text!r} -> {s.describe()}")
+    report.info.emotion = segs
+    return track
 
 
 generate.__signature__ = generate_signature()
@@ -302,8 +328,6 @@ def start_worker(options: GenerateOptions):
     """Context manager yielding a :class:`~emocast.engines.workers.RenderWorker` for the CPU engine when
     ``options.render_processes`` (default :func:`~emocast.engines.workers.default_processes`) is 2, else
     ``None``. The process ends on exit."""
-    import contextlib
-
     from .engines.workers import RenderWorker, default_processes
 
     n = options.render_processes or default_processes()

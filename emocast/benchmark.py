@@ -340,7 +340,6 @@ def _generate_and_judge(job: Job, report: str, video: str, options: GenerateOpti
                         generate) -> dict:
     """One video of the grid: reuse its result when made with the same ``settings``, else generate
     (unless the mp4 is there) and judge it; the result JSON (figures, or a one-line error) is saved."""
-    from .api import GenerationInfo
     from .evaluate.core import evaluate
 
     rmeta_path = os.path.join(report, "videos", f"{job.id}.render.json")
@@ -359,10 +358,9 @@ def _generate_and_judge(job: Job, report: str, video: str, options: GenerateOpti
         return res
     try:
         if not os.path.exists(video):
-            info = GenerationInfo()
             t0 = time.perf_counter()
-            generate(job.portrait, audio=job.audio, output=video, options=options.replace(emotion=job.emotion),
-                     info=info)
+            info = generate(job.portrait, audio=job.audio, output=video,
+                            options=options.replace(emotion=job.emotion)).info
             wall = time.perf_counter() - t0
             rmeta = {"settings": settings, "render_s": round(info.timings.get("render_s", wall), 3),
                      "total_s": round(info.timings.get("total_s", wall), 3), "n_frames": info.n_frames,
@@ -393,7 +391,7 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
         max_seconds: trim every audio clip to this many seconds (``None``: whole clips).
         pairing: ``"cycle"`` or ``"all"`` (see :func:`make_jobs`).
         generate: the generator (default :func:`emocast.generate`), called as
-            ``generate(image, audio=, output=, options=, info=)``.
+            ``generate(image, audio=, output=, options=)`` (its result's ``info``).
 
     Returns:
         dict with ``rows`` (per video), ``per_emotion``, ``per_portrait``, ``overall``, ``failures``,

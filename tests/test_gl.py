@@ -89,13 +89,9 @@ def test_frames_match_the_cpu_rasteriser(gl, fixtures_dir):
 def test_generate_says_which_rasteriser_ran(gl, astronaut_png, tmp_path):
     import emocast
 
-    from emocast.api import GenerationInfo
-
-    info = GenerationInfo()
-    emocast.generate(str(astronaut_png), text="Hi.", output=str(tmp_path / "a.mp4"), size=384, info=info)
+    info = emocast.generate(str(astronaut_png), text="Hi.", output=str(tmp_path / "a.mp4"), size=384).info
     assert any(m.startswith("warp rasterised on OpenGL: OpenGL") for m in info.messages), info.messages
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMOCAST_RASTER", "cpu")
-        info = GenerationInfo()
-        emocast.generate(str(astronaut_png), text="Hi.", output=str(tmp_path / "b.mp4"), size=384, info=info)
+        info = emocast.generate(str(astronaut_png), text="Hi.", output=str(tmp_path / "b.mp4"), size=384).info
     assert any(m.startswith("warp rasterised on the CPU") for m in info.messages), info.messages

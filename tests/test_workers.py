@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from emocast.api import GenerationInfo, load_portrait, prepare_speech, read_emotion
+from emocast.api import load_portrait, prepare_speech, read_emotion
 from emocast.engines.cpu import CPUEngine
 from emocast.engines.workers import CHUNK_FRAMES, RenderWorker
 from emocast.errors import InputError
@@ -51,9 +51,8 @@ def test_two_processes_make_the_same_video(astronaut_png, tts_wav, tmp_path, spe
     videos = []
     for n in (1, 2):
         out = tmp_path / f"p{n}.mp4"
-        info = GenerationInfo()
-        generate(str(astronaut_png), **given, emotion="surprised", output=str(out), size=384, render_processes=n,
-                 info=info)
+        info = generate(str(astronaut_png), **given, emotion="surprised", output=str(out), size=384,
+                        render_processes=n).info
         assert any(f"phonemes from {'tts' if speech == 'text' else 'acoustic'}" in m for m in info.messages)
         videos.append(read_video(out)[0])
     assert videos[0].shape == videos[1].shape and len(videos[0]) > 20

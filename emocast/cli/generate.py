@@ -31,14 +31,14 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     """Generate the video ``args`` describe; print a summary line (or only the path with ``--quiet``)."""
-    from ..api import GenerationInfo, generate
+    from ..api import generate
     from ..options import from_args
 
     log = None if args.quiet else (lambda m: print(m, file=sys.stderr))
-    info = GenerationInfo()
     out = generate(args.image, audio=args.audio, text=args.text, output=args.output, options=from_args(args),
-                   progress=not args.quiet, log=log, info=info)
+                   progress=not args.quiet, log=log)
     if not args.quiet:
+        info = out.info
         t = info.timings
         print(f"wrote {out}: {info.size[1]}x{info.size[0]}, {info.n_frames} frames, {info.duration:.2f} s "
               f"in {t['total_s']:.1f} s ({info.n_frames / max(t['render_s'], 1e-6):.0f} fps render)", file=sys.stderr)
