@@ -400,9 +400,7 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
     Raises:
         InputError: missing inputs, unknown emotion, a bad option, or an unwritable report folder.
     """
-    import dataclasses
-
-    options = (options or GenerateOptions(**BENCHMARK_DEFAULTS)).validate()
+    options = (options or GenerateOptions.from_dict(BENCHMARK_DEFAULTS)).validate()
     from .emotion.labels import canonical
 
     emos = []
@@ -418,7 +416,7 @@ def run_benchmark(portraits: list[str], audios: list[str], emotions: list[str], 
             os.makedirs(os.path.join(report, sub), exist_ok=True)
     except OSError as e:
         raise InputError(report, f"cannot create report folder ({e.strerror})") from None
-    settings = {k: v for k, v in dataclasses.asdict(options).items() if k not in PER_JOB}
+    settings = {k: v for k, v in options.to_dict().items() if k not in PER_JOB}
     settings.update(max_seconds=max_seconds, pairing=pairing)
     write_json(os.path.join(report, "benchmark.json"),
                 {"settings": settings, "portraits": portraits, "audio": audios, "emotions": emos})

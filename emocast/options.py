@@ -94,6 +94,16 @@ class GenerateOptions:
         """A copy with some fields changed (unknown names raise :class:`InputError`)."""
         return dataclasses.replace(self, **_known(changes))
 
+    def to_dict(self) -> dict:
+        """Every field by name, JSON-ready (a job's spec, a benchmark's settings, the web form's call)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "GenerateOptions":
+        """Options from :meth:`to_dict`'s output, or any subset of it (the rest at their defaults);
+        unknown names raise :class:`InputError`."""
+        return cls().replace(**values)
+
     def validate(self) -> "GenerateOptions":
         """Check every value without loading a model; return ``self``.
 

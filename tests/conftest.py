@@ -22,6 +22,26 @@ def pytest_configure(config):
     torch.set_num_threads(1)
 
 
+SLOW_SOURCE = ("run_cli(", "subprocess.", "sync_playwright")
+"""Text in a test's source that makes it slow: it runs the CLI or another process, or drives a browser."""
+SLOW_FIXTURES = {"page", "server", "live_server", "talking"}
+"""Fixtures that start a server, a browser or a whole generation (``talking``) for the test."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` the end-to-end tests (:data:`SLOW_SOURCE`, :data:`SLOW_FIXTURES`), so that
+    ``pytest -m "not slow"`` runs the quick suite."""
+    import inspect
+
+    for item in items:
+        try:
+            src = inspect.getsource(item.function)
+        except (AttributeError, OSError, TypeError):
+            continue
+        if any(m in src for m in SLOW_SOURCE) or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():

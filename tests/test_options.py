@@ -133,3 +133,17 @@ def test_a_non_mp4_output_name_is_refused(astronaut_png, tmp_path):
     r = run_cli("generate", "--image", astronaut_png, "--text", "Hello.", "-o", tmp_path / "out.avi")
     assert r.returncode == 2 and "output must be a .mp4 file" in r.stderr
     assert not (tmp_path / "out.avi").exists()
+
+
+def test_options_round_trip_through_a_dict():
+    """One to_dict/from_dict pair serves the job spec, the benchmark's settings and the web form."""
+    from emocast.errors import InputError
+    from emocast.options import GenerateOptions
+
+    o = GenerateOptions(emotion="happy:0.6,surprised:0.4", intensity=0.7, size=384, seed=3)
+    d = o.to_dict()
+    assert d["size"] == 384 and d["emotion"] == "happy:0.6,surprised:0.4"
+    assert GenerateOptions.from_dict(d) == o
+    assert GenerateOptions.from_dict({"seed": 5}) == GenerateOptions(seed=5)
+    with pytest.raises(InputError):
+        GenerateOptions.from_dict({"no_such_option": 1})

@@ -40,10 +40,8 @@ class BatchJob:
 
     def spec(self) -> str:
         """A canonical JSON text of everything that makes the job's video (a changed row is a new job)."""
-        import dataclasses
-
         return json.dumps({"portrait": self.portrait, "audio": self.audio, "text": self.text, "output": self.output,
-                           "options": dataclasses.asdict(self.options)}, sort_keys=True)
+                           "options": self.options.to_dict()}, sort_keys=True)
 
 
 class JobListError(InputError):

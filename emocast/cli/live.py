@@ -9,7 +9,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``live`` subcommand."""
     from ..live.page import LiveServeConfig
     from ..options import add_arguments
-    from .serve import add_listen_arguments
+    from .serve import add_listen_arguments, add_upload_limits
 
     d = LiveServeConfig()
     p = subparsers.add_parser(
@@ -22,10 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_listen_arguments(p, d.host, d.port)
     p.add_argument("--max-sessions", type=int, default=d.max_sessions,
                    help=f"live sessions at once; more browsers are asked to wait (default {d.max_sessions})")
-    p.add_argument("--max-portrait-mb", type=float, default=d.max_portrait_mb,
-                   help=f"largest portrait upload, MB (default {d.max_portrait_mb:g})")
-    p.add_argument("--max-text-chars", type=int, default=d.max_text_chars,
-                   help=f"longest line to speak, characters (default {d.max_text_chars})")
+    add_upload_limits(p, d.max_portrait_mb, d.max_text_chars)
     add_arguments(p, defaults={"size": 512},
                   only=("emotion", "intensity", "voice", "still", "pose_scale", "size", "fps", "seed"))
     p.set_defaults(func=run)

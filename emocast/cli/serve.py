@@ -8,6 +8,7 @@ import sys
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``serve`` subcommand."""
+    from ..options import ENGINES
     from ..serve.config import ServeConfig
 
     d = ServeConfig()
@@ -18,15 +19,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_listen_arguments(p, d.host, d.port)
     p.add_argument("--max-audio-seconds", type=float, default=d.max_audio_seconds,
                    help=f"longest speech accepted, seconds (default {d.max_audio_seconds:g})")
-    p.add_argument("--max-portrait-mb", type=float, default=d.max_portrait_mb,
-                   help=f"largest portrait upload, MB (default {d.max_portrait_mb:g})")
-    p.add_argument("--max-audio-mb", type=float, default=d.max_audio_mb,
-                   help=f"largest audio upload, MB (default {d.max_audio_mb:g})")
-    p.add_argument("--max-text-chars", type=int, default=d.max_text_chars,
-                   help=f"longest text to speak, characters (default {d.max_text_chars})")
+    add_upload_limits(p, d.max_portrait_mb, d.max_text_chars, audio_mb=d.max_audio_mb)
     p.add_argument("--concurrency", type=int, default=d.concurrency,
                    help=f"renders run at the same time; others queue (default {d.concurrency})")
-    p.add_argument("--engine", choices=["cpu", "neural"], default=d.engine, help="generator engine (default cpu)")
+    p.add_argument("--engine", choices=ENGINES, default=d.engine, help=f"generator engine (default {d.engine})")
     p.add_argument("--weights", default=None, help="neural-engine weights folder")
     p.add_argument("--render-processes", type=int, choices=(1, 2), default=None,
                    help="processes per render (default: 1 with --concurrency above 1, else 2 where two cores "
@@ -36,6 +32,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
     p.set_defaults(func=run)
     return p
+
+
+def add_upload_limits(p: argparse.ArgumentParser, portrait_mb: float, text_chars: int,
+                      audio_mb: float | None = None) -> None:
+    """The upload limits of a page (``emocast serve``, ``emocast live``): ``--max-portrait-mb``,
+    ``--max-text-chars`` and, where the page takes audio files, ``--max-audio-mb``, with their defaults."""
+    p.add_argument("--max-portrait-mb", type=float, default=portrait_mb,
+                   help=f"largest portrait upload, MB (default {portrait_mb:g})")
+    if audio_mb is not None:
+        p.add_argument("--max-audio-mb", type=float, default=audio_mb,
+                       help=f"largest audio upload, MB (default {audio_mb:g})")
+    p.add_argument("--max-text-chars", type=int, default=text_chars,
+                   help=f"longest text to speak, characters (default {text_chars})")
 
 
 def add_listen_arguments(p: argparse.ArgumentParser, host: str, port: int) -> None:

@@ -104,15 +104,9 @@ class RenderWorker:
         # Calls go out from a thread of their own: a large call (the portrait) and a large answer (the
         # speech) in flight at once would otherwise each wait for the other side to read.
         self._outbox: queue.Queue = queue.Queue()
-        self._sender = threading.Thread(target=self._send_loop, name="emocast-worker-send", daemon=True)
+        self._sender = threading.Thread(target=_send_loop, args=(self._conn.send, self._outbox),
+                                        name="emocast-worker-send", daemon=True)
         self._sender.start()
-
-    def _send_loop(self) -> None:
-        while (item := self._outbox.get()) is not None:
-            try:
-                self._conn.send(item)
-            except (OSError, ValueError):  # the worker ended; its answers say so
-                return
 
     def _answered(self, index: int, wait: bool) -> bool:
         while index not in self._answers:
@@ -363,7 +357,8 @@ def _serve(fd: int) -> None:
 
     conn = Connection(fd)
     outbox: queue.Queue = queue.Queue()
-    sender = threading.Thread(target=_send_loop, args=(conn, outbox), name="emocast-worker-answers", daemon=True)
+    sender = threading.Thread(target=_send_loop, args=(conn.send_bytes, outbox), name="emocast-worker-answers",
+                              daemon=True)
     sender.start()
     while sender.is_alive():
         try:
@@ -392,12 +387,14 @@ def _pickled(answer: tuple) -> bytes:
         return bytes(ForkingPickler.dumps((False, RuntimeError(f"render worker: {type(e).__name__}: {e}"))))
 
 
-def _send_loop(conn, outbox) -> None:
-    """Send the answers in order until ``None``, or until the other process has gone."""
-    while (data := outbox.get()) is not None:
+def _send_loop(send: Callable, outbox) -> None:
+    """``send`` each item of the queue ``outbox`` in order until ``None``, or until the other process has
+    gone (its end of the socket closed: what it said last tells why). Both processes send from a thread
+    of their own, so a large message never holds up the next call or answer."""
+    while (item := outbox.get()) is not None:
         try:
-            conn.send_bytes(data)
-        except (OSError, EOFError):
+            send(item)
+        except (OSError, EOFError, ValueError):
             return
 
 

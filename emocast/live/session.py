@@ -207,7 +207,7 @@ class LiveSession:
         x = self._check_chunk(samples, sample_rate)
         return self._feed(self._resampler.push(x, int(sample_rate)), None, timeout)
 
-    def push_text(self, text: str, voice: str | None = None, timeout: float | None = None) -> float:
+    def push_text(self, text: str, voice: str | None = None, timeout: float | None = None) -> tuple[float, float]:
         """Speak ``text`` with eSpeak NG; its exact phoneme timings drive the mouth.
 
         Returns:

@@ -7,7 +7,6 @@ uploads into a fresh :class:`~emocast.serve.workspace.Workspace`, applies the up
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -128,7 +127,7 @@ class Renderer:
         changes["emotion"] = emotion_text(inp.options.emotion, inp.timeline)
         options = inp.options.replace(**changes).validate()
         label = parse_emotion(options.emotion, intensity=options.intensity)[0].label  # bad text fails here
-        kw.update(image=image, output=ws.file(f"{stem}-{label}.mp4"), **dataclasses.asdict(options))
+        kw.update(image=image, output=ws.file(f"{stem}-{label}.mp4"), **options.to_dict())
         return kw
 
     def run(self, ws: Workspace, inp: RenderInputs,
