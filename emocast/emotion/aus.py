@@ -7,6 +7,8 @@ contempt unilateral 12+14.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import numpy as np
 
 from ..rig.units import AU_INDEX, AU_NAMES
@@ -86,6 +88,36 @@ def dynamics(track: EmotionTrack, key: str) -> np.ndarray:
     vals = np.array([DYNAMICS[e][key] for e in MEAD_EMOTIONS], np.float32)
     neutral = DYNAMICS["neutral"][key]
     return (neutral + (track.weights @ (vals - neutral)) * track.intensity).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """One instant of an emotion's :data:`DYNAMICS`: how it changes the speech-driven motion.
+
+    Attributes:
+        speech: gain on the speech-driven mouth motion (unitless).
+        smooth: coarticulation sigma, seconds.
+        head: head-motion gain (unitless).
+        tempo: head-motion speed (unitless).
+        pitch: head pitch offset, degrees (+ = down).
+        blink: blinks per minute.
+    """
+
+    speech: float = DYNAMICS["neutral"]["speech"]
+    smooth: float = DYNAMICS["neutral"]["smooth"]
+    head: float = DYNAMICS["neutral"]["head"]
+    tempo: float = DYNAMICS["neutral"]["tempo"]
+    pitch: float = DYNAMICS["neutral"]["pitch"]
+    blink: float = DYNAMICS["neutral"]["blink"]
+
+    @classmethod
+    def at(cls, track: EmotionTrack, frame: int = 0) -> "Dynamics":
+        """The dynamics of ``track`` at ``frame`` (:func:`dynamics` of each entry)."""
+        return cls(**{f.name: float(dynamics(track, f.name)[frame]) for f in fields(cls)})
+
+    def blend(self, other: "Dynamics", w: float) -> "Dynamics":
+        """``(1 - w) * self + w * other``, entry by entry."""
+        return Dynamics(**{f.name: (1 - w) * getattr(self, f.name) + w * getattr(other, f.name) for f in fields(self)})
 
 
 def au_index(name: str) -> int:

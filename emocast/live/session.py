@@ -17,15 +17,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
-from ..emotion.aus import DYNAMICS, au_index, dynamics, to_action_units
+from ..emotion.aus import Dynamics, au_index, to_action_units
 from ..errors import InputError
 from ..media.audio import SAMPLE_RATE, StreamResampler
-from ..motion.composer import COMPOSE, add_blink, add_speech, finish
+from ..motion.composer import COMPOSE, compose_frame
 from ..motion.stream import BLOCK_SAMPLES, STREAM, BlinkStream, HeadStream, MouthFrame, MouthStream, StreamConfig
 from ..options import GenerateOptions
 
@@ -73,18 +73,17 @@ class LiveFrame:
     shown_at: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Emotion:
-    """An emotion as the renderer uses it: expression AUs at strength and the speech dynamics."""
+    """An emotion as the renderer uses it: expression AUs at strength and its dynamics."""
 
     aus: np.ndarray
-    dyn: dict = field(default_factory=dict)
+    dyn: Dynamics = Dynamics()
     text: str = "neutral"
 
     @staticmethod
     def blend(a: "_Emotion", b: "_Emotion", w: float) -> "_Emotion":
-        return _Emotion(aus=(1 - w) * a.aus + w * b.aus, dyn={k: (1 - w) * a.dyn[k] + w * b.dyn[k] for k in a.dyn},
-                        text=b.text)
+        return _Emotion(aus=(1 - w) * a.aus + w * b.aus, dyn=a.dyn.blend(b.dyn, w), text=b.text)
 
 
 class LiveSession:
@@ -137,7 +136,7 @@ class LiveSession:
         self._pushed = 0  # samples pushed by the caller (the silence of idling not counted)
         self._finished = self._closed = False
         self._start: float | None = None
-        rest = _Emotion(aus=np.zeros_like(self._read_emotion("neutral").aus), dyn=dict(DYNAMICS["neutral"]))
+        rest = _Emotion(aus=np.zeros_like(self._read_emotion("neutral").aus))
         self._from, self._to = rest, self._read_emotion(self.options.emotion)
         self._switch_at, self._blend_frames = 0, max(1, int(COMPOSE.ease_in_s * self.fps))
 
@@ -165,7 +164,7 @@ class LiveSession:
     @property
     def lookahead_s(self) -> float:
         """Audio past a frame's end that the frame waits for, seconds."""
-        return self._mouth.lookahead_hops / 100.0
+        return self._mouth.lookahead_s
 
     # --- input --------------------------------------------------------------------------------
     def set_emotion(self, text: str, intensity: float | None = None, at_s: float | None = None) -> None:
@@ -273,8 +272,7 @@ class LiveSession:
         track = build_track(segs, 1, self.fps)
         aus = to_action_units(track)
         gain = self.engine.rig.expression_gain(aus)
-        return _Emotion(aus=aus[0] * np.float32(gain), dyn={k: float(dynamics(track, k)[0]) for k in DYNAMICS["neutral"]},
-                        text=str(text))
+        return _Emotion(aus=aus[0] * np.float32(gain), dyn=Dynamics.at(track), text=str(text))
 
     def _emotion_at(self, k: int) -> _Emotion:
         x = np.clip((k - self._switch_at) / self._blend_frames, 0.0, 1.0)
@@ -282,7 +280,7 @@ class LiveSession:
 
     def _mouth_dynamics(self, k: int) -> tuple[float, float]:
         e = self._emotion_at(k)
-        return e.dyn["speech"], e.dyn["smooth"]
+        return e.dyn.speech, e.dyn.smooth
 
     def _check_chunk(self, samples, sample_rate) -> np.ndarray:
         a = np.asarray(samples)
@@ -373,10 +371,11 @@ class LiveSession:
         o = self.options
         with self._cond:
             e = self._emotion_at(mf.index)
-        aus = add_speech(e.aus[None].astype(np.float32), mf.mouth[None], np.array([mf.shut], np.float32), COMPOSE)
-        aus = add_blink(aus, np.array([self._blinks.step(mf.speaking, e.dyn["blink"])]))
-        head = self._head.step(mf.loudness, scale=o.pose_scale * e.dyn["head"], tempo=e.dyn["tempo"],
-                               pitch_offset=o.pose_scale * e.dyn["pitch"])
-        pose = np.zeros(3, np.float32) if o.still else head
-        aus, upper, lower = finish(aus, COMPOSE)
-        return self.engine.renderer.render(aus[0], pose, float(upper[0]), float(lower[0])), float(aus[0, au_index("AU26")])
+        blink = self._blinks.step(mf.speaking, e.dyn.blink)
+        head = self._head.step(mf.loudness, scale=o.pose_scale * e.dyn.head, tempo=e.dyn.tempo,
+                               pitch_offset=o.pose_scale * e.dyn.pitch)
+        aus, pose, upper, lower = compose_frame(e.aus[None].astype(np.float32), mf.mouth[None],
+                                                np.array([mf.shut], np.float32), np.array([blink], np.float32),
+                                                None if o.still else np.asarray(head, np.float32)[None], COMPOSE)
+        return (self.engine.renderer.render(aus[0], pose[0], float(upper[0]), float(lower[0])),
+                float(aus[0, au_index("AU26")]))

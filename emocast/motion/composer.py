@@ -102,18 +102,35 @@ def compose(track: EmotionTrack, speech: SpeechAnalysis, n_frames: int, fps: flo
     aus = _ease(to_action_units(track) * np.float32(expression_gain), int(c.ease_in_s * fps))
     mouth, shut = mouth_curves(speech, n_frames, fps, amplitude=dynamics(track, "speech"),
                                smooth_s=dynamics(track, "smooth"), config=c.visemes)
-    aus = add_speech(aus, mouth, shut, c)
     rate = float(np.mean(dynamics(track, "blink")))
     blink = blink_curve(n_frames, fps, rng, rate_per_min=rate, speech=speech.speech, config=c.blinks)
-    aus = add_blink(aus, blink)
-    if still:
-        pose = np.zeros((n_frames, 3), np.float32)
-    else:
-        pose = head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
-                         scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
-                         pitch_offset=pose_scale * dynamics(track, "pitch"), config=c.pose)
-    aus, upper, lower = finish(aus, c)
+    head = None if still else head_pose(n_frames, fps, speech.envelope, speech.hop_s, rng,
+                                        scale=pose_scale * dynamics(track, "head"), speed=dynamics(track, "tempo"),
+                                        pitch_offset=pose_scale * dynamics(track, "pitch"), config=c.pose)
+    aus, pose, upper, lower = compose_frame(aus, mouth, shut, blink, head, c)
     return FaceMotion(aus=aus, pose=pose, upper_teeth=upper, lower_teeth=lower, fps=fps)
+
+
+def compose_frame(expression: np.ndarray, mouth: np.ndarray, shut: np.ndarray, blink: np.ndarray,
+                  head: np.ndarray | None, config: ComposeConfig = COMPOSE):
+    """The motion of frames from their parts, in the one order both the file and the live mode use:
+    speech on the expression (:func:`add_speech`), then the blink (:func:`add_blink`), then the teeth
+    rows and the clip (:func:`finish`); the head pose as given (``None``: still).
+
+    Args:
+        expression: ``float32 (T, n_AU)`` the emotion's AUs (T frames; 1 in the live mode).
+        mouth: ``float32 (T, 6)`` over :data:`~emocast.motion.visemes.MOUTH_AUS`.
+        shut: ``float32 (T,)`` lip closure, 0-1.
+        blink: ``float32 (T,)`` lid closure, 0-1.
+        head: ``float32 (T, 3)`` yaw, pitch, roll in degrees, or ``None`` for no head motion.
+
+    Returns:
+        ``(aus (T, n_AU), pose (T, 3), upper_teeth (T,), lower_teeth (T,))``, all ``float32``.
+    """
+    aus = add_blink(add_speech(expression, mouth, shut, config), blink)
+    pose = np.zeros((len(aus), 3), np.float32) if head is None else np.asarray(head, np.float32)
+    aus, upper, lower = finish(aus, config)
+    return aus, pose, upper, lower
 
 
 def add_speech(aus: np.ndarray, mouth: np.ndarray, shut: np.ndarray, config: ComposeConfig = COMPOSE) -> np.ndarray:

@@ -113,6 +113,11 @@ class MouthStream:
         self.frames = 0
 
     @property
+    def lookahead_s(self) -> float:
+        """The look-ahead, seconds: :attr:`lookahead_hops` hops of ``visemes.hop_s``."""
+        return self.lookahead_hops * self.visemes.hop_s
+
+    @property
     def lookahead_hops(self) -> int:
         """The look-ahead in 10 ms hops."""
         return int(round(self.config.lookahead_s / self.visemes.hop_s))
