@@ -24,7 +24,8 @@ class StillGenerator:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, image, audio=None, output=None, options=None, info=None):
+    def __call__(self, image, audio=None, output=None, options=None):
+        from emocast.api import GenerationInfo, Generated
         from emocast.media import load_audio, load_image, write_video
 
         self.calls.append((os.path.basename(output), options.emotion))
@@ -32,10 +33,7 @@ class StillGenerator:
         wav = load_audio(audio)
         n = int(np.ceil(len(wav) / 16000 * 25))
         write_video(output, np.repeat(img[None], n, 0), wav, fps=25)
-        if info is not None:
-            info.timings["render_s"] = 0.5
-            info.n_frames = n
-        return output
+        return Generated(output, GenerationInfo(timings={"render_s": 0.5}, n_frames=n))
 
 
 def test_grid_tables_sheets_and_resume(tmp_path, speech_file, monkeypatch):
