@@ -93,7 +93,13 @@ def opening_mask(image: np.ndarray, p: np.ndarray, s: float, k: FillConfig = FIL
     sat = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[..., 1]
     teeth = (lum > hi + k.lip_margin) & (sat < k.teeth_max_saturation)
     dark = lum < lo - k.lip_margin
-    mask[band & (teeth | dark)] = 255
+    # Only what joins the opening counts: a highlight on the lower lip is as bright as a tooth, but lies
+    # apart from it, beyond the lip's dark inner edge.
+    inner = mask > 0
+    candidates = (inner | (band & (teeth | dark))).astype(np.uint8)
+    n, labels = cv2.connectedComponents(candidates, connectivity=4)
+    joined = np.unique(labels[inner])
+    mask[np.isin(labels, joined[joined > 0])] = 255
     return mask
 
 
@@ -206,7 +212,8 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FIL
     stretched, alpha = _stretch_lips(image, lips_part, p, k)
     corners = np.where(between, 0, mask).astype(np.uint8)
     if corners.any():
-        stretched = np.where(corners[..., None] > 0, cv2.inpaint(image, corners, max(2, 2 * r), cv2.INPAINT_TELEA),
+        # Inpainted with the whole opening masked, so the corners take nothing of the teeth or the dark.
+        stretched = np.where(corners[..., None] > 0, cv2.inpaint(image, mask, max(2, 2 * r), cv2.INPAINT_TELEA),
                              stretched)
     alpha = np.maximum(mask.astype(np.float32) / 255.0, alpha)
     alpha = np.maximum(alpha, cv2.GaussianBlur(alpha, (0, 0), sigmaX=k.feather_along * k.feather_px, sigmaY=k.feather_px))[..., None]

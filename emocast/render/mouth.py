@@ -208,10 +208,11 @@ class MouthConfig:
     """Light on the lower row (share of the upper row's): a little deeper in shadow (much darker read as a grey rim)."""
 
     # The portrait's own teeth (:class:`PortraitTeeth`).
-    own_open_min: float = 0.03
+    own_open_min: float = 0.05
     """Area (iu squared) inside the portrait's inner lip contour from which its own interior (teeth,
-    tongue) is shown instead of drawn teeth (on the fixtures: open smiles 0.08-0.14, closed or parted
-    lips under 0.01)."""
+    tongue) is shown instead of drawn teeth. On the fixtures open smiles measure 0.068-0.115, closed or
+    parted lips under 0.01; the Vermeer girl's barely parted lips (0.04) showed their dark slit as a
+    hole, and dlib judged her p/b/m closures open (0 of 3 videos, 2 of 3 with the drawn teeth)."""
     own_teeth_soft_px: float = 0.7
     """Blur sigma (px) that smooths the outline of the portrait's opening."""
     own_split_fade: float = 0.02
