@@ -97,7 +97,7 @@ def opening_mask(image: np.ndarray, p: np.ndarray, s: float, k: FillConfig = FIL
     # apart from it, beyond the lip's dark inner edge.
     inner = mask > 0
     candidates = (inner | (band & (teeth | dark))).astype(np.uint8)
-    n, labels = cv2.connectedComponents(candidates, connectivity=4)
+    _, labels = cv2.connectedComponents(candidates, connectivity=4)
     joined = np.unique(labels[inner])
     mask[np.isin(labels, joined[joined > 0])] = 255
     return mask
@@ -165,7 +165,14 @@ def _sorted_xy(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pts[o, 0], pts[o, 1]
 
 
-def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FILL) -> np.ndarray:
+def mouth_is_open(face: FaceModel, config: FillConfig = FILL) -> bool:
+    """Whether the portrait's lips are parted: a mean inner-lip gap of ``config.closed_gap_px`` or more."""
+    p = face.points
+    return float(np.mean(p[T.LIPS_INNER_LOWER[1:-1], 1] - p[T.LIPS_INNER_UPPER[1:-1], 1])) >= config.closed_gap_px
+
+
+def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FILL, *,
+                    opening: np.ndarray | None = None) -> np.ndarray:
     """The portrait with its own open mouth (teeth, darkness) closed by its own lips.
 
     The renderer closes the portrait's mouth before animating it; the warp can still sample a pixel or
@@ -181,6 +188,7 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FIL
         image: ``uint8 (H, W, 3)`` RGB portrait.
         face: its :class:`FaceModel`.
         config: the constants.
+        opening: its :func:`opening_mask`, where the caller has it already (not modified).
 
     Returns:
         ``uint8 (H, W, 3)``: a filled copy, or ``image`` itself when the mouth is closed.
@@ -188,11 +196,13 @@ def fill_open_mouth(image: np.ndarray, face: FaceModel, config: FillConfig = FIL
     k = config
     p = face.points
     s = face.interocular
-    gap = float(np.mean(p[T.LIPS_INNER_LOWER[1:-1], 1] - p[T.LIPS_INNER_UPPER[1:-1], 1]))
-    smile = face.expression.get("AU12", 0.0)
-    if gap < k.closed_gap_px and smile < k.smile_au12:
+    is_open = mouth_is_open(face, k)
+    if not is_open and face.expression.get("AU12", 0.0) < k.smile_au12:
         return image
-    mask = opening_mask(image, p, s, k) if gap >= k.closed_gap_px else np.zeros(image.shape[:2], np.uint8)
+    if not is_open:
+        mask = np.zeros(image.shape[:2], np.uint8)
+    else:
+        mask = opening_mask(image, p, s, k) if opening is None else opening.copy()
     # The dark creases at the corners of a smile: closing and narrowing the mouth squeezes them into a
     # few pixels, where they alias into dotted lines.
     for outer, inner_c in zip(T.MOUTH_CORNERS, T.INNER_CORNERS):
@@ -232,8 +242,11 @@ class CPURenderer:
     def __init__(self, image: np.ndarray, rig: FaceRig | FaceModel):
         rig = rig if isinstance(rig, FaceRig) else FaceRig(rig)
         face = rig.face
-        self.original = image
-        filled = fill_open_mouth(image, face)
+        # The portrait's own opening, found once: closed by its lips here, its interior kept for the frames.
+        opening = opening_mask(image, face.points, face.interocular) if mouth_is_open(face) else None
+        own = None if opening is None else PortraitTeeth.from_portrait(image, face.landmarks, opening > 0,
+                                                                         face.interocular)
+        filled = fill_open_mouth(image, face, opening=opening)
         # A filled mouth lost the dark seam between the lips: the mouth drawing puts one back.
         lip_line = float(filled is not image)
         image = filled
@@ -264,10 +277,7 @@ class CPURenderer:
                              excluded=set(T.LIPS_INNER_UPPER + T.LIPS_INNER_LOWER))
         self.style = MouthStyle.from_portrait(image, face.landmarks)
         self.style.lip_line = lip_line
-        if lip_line:
-            mask = opening_mask(self.original, face.points, s)
-            if mask.any():
-                self.style.own = PortraitTeeth.from_portrait(self.original, face.landmarks, mask > 0, s)
+        self.style.own = own
         self.texture = TextureLayers(image, face)
         self.eyes = Eyes(image, face.landmarks)
         if self.eyes.whites is not None:
